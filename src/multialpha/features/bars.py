@@ -1,0 +1,45 @@
+"""Bars as plain arrays: the one in-memory shape every room passes around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+BAR_SECONDS = 3600  # hourly bars, aligned to clock hours
+NS_PER_SECOND = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class BarArrays:
+    """Hourly OHLCV bars of one symbol, in time order.
+
+    ``ts`` is the bar's *start* (open) time as int64 nanoseconds since the epoch, UTC, aligned
+    to a clock hour (the Databento ``ts_event`` convention). A bar's decision time is its
+    close, ``ts + 1h``. Prices and volume are float64.
+    """
+
+    symbol: str
+    ts: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.ts.shape[0])
+
+    def tail(self, n: int) -> BarArrays:
+        """The last ``n`` bars (views, no copies)."""
+        s = slice(max(0, len(self) - n), None)
+        return self.slice(s)
+
+    def slice(self, s: slice) -> BarArrays:
+        return BarArrays(self.symbol, self.ts[s], self.open[s], self.high[s], self.low[s],
+                         self.close[s], self.volume[s])
+
+    @property
+    def close_ts(self) -> np.ndarray:
+        """Decision (bar close) times, int64 ns UTC."""
+        return self.ts + BAR_SECONDS * NS_PER_SECOND
