@@ -1,0 +1,98 @@
+"""Keeping secrets (webhook URLs, API keys) out of anything shown or logged."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from multialpha.config.schema import AppConfig
+
+MASK = "***"
+
+# Attributes every LogRecord has; anything else on a record came from ``extra=``.
+_STANDARD_RECORD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message", "asctime"}
+
+
+def redact_url(url: str) -> str:
+    """Scheme and host only: ``https://webhooks.traderspost.io/***``; ``***`` if it is not a URL."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return MASK
+    if not parts.scheme or not host:
+        return MASK
+    return f"{parts.scheme}://{host}/{MASK}"
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of every secret replaced by its redacted form."""
+    # Longest first, so a secret that contains another is replaced whole.
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, redact_url(secret))
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs secrets from a record's message, arguments, extras and traceback text.
+
+    Attach it to handlers: filters on a logger do not see records propagated from its children.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):
+            # Arguments that do not fit the format: scrub the parts; the handler reports the misuse.
+            self._scrub_parts(record)
+        else:
+            scrubbed = self._scrub(message)
+            if scrubbed != message:
+                # Rendering once is the only way to catch a secret split across msg and args.
+                record.msg, record.args = scrubbed, None
+        for name, value in list(vars(record).items()):
+            if name not in _STANDARD_RECORD_ATTRS and isinstance(value, str):
+                setattr(record, name, self._scrub(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._scrub(record.stack_info)
+        return True
+
+    def _scrub_parts(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, str):
+            record.msg = self._scrub(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._scrub(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {k: self._scrub(v) if isinstance(v, str) else v for k, v in record.args.items()}
+
+    def _scrub(self, text: str) -> str:
+        return redact_text(text, self._secrets)
+
+
+def secrets_of(cfg: AppConfig) -> list[str]:
+    """Every secret value present in the configuration, for RedactingFilter and redact_text."""
+    found: list[str] = []
+    candidates: list[Any] = [s.broker_account for s in cfg.strategies.values()]
+    candidates.append(cfg.runtime.alerts.discord_webhook_url)
+    if cfg.runtime.data.databento is not None:
+        candidates.append(cfg.runtime.data.databento.api_key)
+    for secret in candidates:
+        if secret is not None and secret.get_secret_value():
+            found.append(secret.get_secret_value())
+    return found
+
