@@ -1,0 +1,38 @@
+"""Execution: order intents, TradersPost payloads and delivery, and a local webhook sink."""
+
+from multialpha.execution.intents import (
+    DELIVERY_TRANSITIONS,
+    Action,
+    DeliveryResult,
+    DeliveryStatus,
+    InvalidTransition,
+    OrderIntent,
+    make_intent_id,
+    transition,
+    utc_iso,
+)
+from multialpha.execution.payloads import build_payload
+from multialpha.execution.sink import Reply, ResponsePlan, WebhookSink, read_sink_log, serve_forever
+from multialpha.execution.traderspost import TradersPostClient, WebhookClient, parse_retry_after, redact_url
+
+__all__ = [
+    "DELIVERY_TRANSITIONS",
+    "Action",
+    "DeliveryResult",
+    "DeliveryStatus",
+    "InvalidTransition",
+    "OrderIntent",
+    "Reply",
+    "ResponsePlan",
+    "TradersPostClient",
+    "WebhookClient",
+    "WebhookSink",
+    "build_payload",
+    "make_intent_id",
+    "parse_retry_after",
+    "read_sink_log",
+    "redact_url",
+    "serve_forever",
+    "transition",
+    "utc_iso",
+]
