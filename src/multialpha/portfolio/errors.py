@@ -1,0 +1,13 @@
+"""Errors of the portfolio room, grouped with the worker errors: the calling step cannot go on."""
+
+from __future__ import annotations
+
+from multialpha.errors import WorkerError
+
+
+class PortfolioError(WorkerError):
+    """A caller broke the coordinator's protocol (unknown strategy, fill without a reservation...)."""
+
+
+class IllegalTransition(PortfolioError):
+    """A trading-state change the transition table does not allow."""
