@@ -1,0 +1,217 @@
+"""Order intents, committed before the webhook POST so that none is lost or sent twice.
+
+The intent id is deterministic (strategy, symbol, signal bar, action), and ``add`` keeps the
+first row for an id: a restarted or replayed worker cannot create a second order for a signal.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from multialpha.state.db import IllegalTransition, NotFound, Repo, ensure_transition
+from multialpha.state.values import (
+    check_int,
+    check_name,
+    check_quantity,
+    check_strategy,
+    check_text,
+    decimal_text,
+    dump_json,
+    load_json,
+    parse_utc,
+    redact,
+    utc_text,
+)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # committed, not (yet) known to be delivered; may be retried
+    SENT = "sent"  # the gateway accepted it
+    FAILED = "failed"  # known not to have been acted on
+    UNKNOWN = "unknown"  # may have been acted on; only an operator settles it
+
+    @property
+    def is_final(self) -> bool:
+        return not OUTBOX_TRANSITIONS[self]
+
+
+# PENDING -> PENDING records another attempt. UNKNOWN moves only through ``resolve``.
+OUTBOX_TRANSITIONS: Mapping[OutboxStatus, frozenset[OutboxStatus]] = MappingProxyType({
+    OutboxStatus.PENDING: frozenset(
+        {OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNKNOWN}
+    ),
+    OutboxStatus.UNKNOWN: frozenset({OutboxStatus.SENT, OutboxStatus.FAILED}),
+    OutboxStatus.SENT: frozenset(),
+    OutboxStatus.FAILED: frozenset(),
+})
+OPERATOR_ONLY: frozenset[OutboxStatus] = frozenset({OutboxStatus.UNKNOWN})
+
+
+class IntentAction(StrEnum):
+    BUY = "buy"
+    EXIT = "exit"
+
+
+def make_intent_id(strategy: str, symbol: str, signal_time: datetime, action: IntentAction | str) -> str:
+    """Deterministic id of one signal, e.g. ``ibs_a:6A:2024-03-01T15:00:00Z:buy``."""
+    if signal_time.tzinfo is None or signal_time.utcoffset() is None:
+        raise ValueError(f"signal_time {signal_time.isoformat()} has no timezone")
+    utc = signal_time.astimezone(UTC)
+    stamp = utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ")
+    parts = (check_name(strategy, field="strategy"), check_name(symbol, field="symbol"), stamp,
+             IntentAction(action).value)
+    return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class OutboxIntent:
+    """A new outbox row as the router builds it. ``payload`` must not hold the webhook URL."""
+
+    intent_id: str
+    strategy: str
+    symbol: str
+    action: IntentAction
+    quantity: int
+    price: Decimal | float | str
+    signal_time: datetime
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    intent_id: str
+    strategy: str
+    symbol: str
+    action: IntentAction
+    quantity: int
+    price: Decimal
+    signal_time: datetime
+    payload: dict[str, Any]
+    status: OutboxStatus
+    attempts: int
+    http_status: int | None
+    detail: str | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_by: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> OutboxRecord:
+        return cls(
+            intent_id=row["intent_id"],
+            strategy=row["strategy"],
+            symbol=row["symbol"],
+            action=IntentAction(row["action"]),
+            quantity=row["quantity"],
+            price=Decimal(row["price"]),
+            signal_time=parse_utc(row["signal_time"]),
+            payload=load_json(row["payload"]),
+            status=OutboxStatus(row["status"]),
+            attempts=row["attempts"],
+            http_status=row["http_status"],
+            detail=row["detail"],
+            created_at=parse_utc(row["created_at"]),
+            updated_at=parse_utc(row["updated_at"]),
+            resolved_by=row["resolved_by"],
+        )
+
+
+class OutboxRepo(Repo):
+    """``store.outbox``."""
+
+    def add(self, intent: OutboxIntent) -> bool:
+        """Store a PENDING intent; False (and no change) if its id is already stored."""
+        values = (
+            check_text(intent.intent_id, field="intent_id"),
+            check_strategy(intent.strategy),
+            check_name(intent.symbol, field="symbol"),
+            IntentAction(intent.action).value,
+            check_quantity(intent.quantity),
+            decimal_text(intent.price, field="price"),
+            utc_text(intent.signal_time, field="signal_time"),
+            dump_json(dict(intent.payload), field=f"{intent.intent_id}.payload"),
+        )
+        with self._db.transaction() as conn:
+            now = self._now()
+            cursor = conn.execute(
+                "INSERT INTO outbox (intent_id, strategy, symbol, action, quantity, price, signal_time,"
+                " payload, status, attempts, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (intent_id) DO NOTHING",
+                (*values, OutboxStatus.PENDING.value, now, now),
+            )
+            return cursor.rowcount == 1
+
+    def mark(self, intent_id: str, status: OutboxStatus, http_status: int | None = None,
+             detail: str | None = None, attempts: int | None = None) -> OutboxRecord:
+        """Record a delivery outcome; ``attempts`` never goes down. UNKNOWN rows need ``resolve``."""
+        new = OutboxStatus(status)
+        if http_status is not None:
+            check_int(http_status, field="http_status")
+        with self._db.transaction() as conn:
+            current = self._get(conn, intent_id)
+            if current.status in OPERATOR_ONLY:
+                raise IllegalTransition(
+                    f"outbox {intent_id}: {current.status.value} is settled only by an operator (resolve)"
+                )
+            ensure_transition(OUTBOX_TRANSITIONS, current.status, new, what=f"outbox {intent_id}")
+            count = current.attempts if attempts is None else check_int(attempts, field="attempts")
+            if count < current.attempts:
+                raise ValueError(f"outbox {intent_id}: attempts cannot go down ({current.attempts} -> {count})")
+            conn.execute(
+                "UPDATE outbox SET status = ?, attempts = ?, http_status = ?, detail = ?, updated_at = ?"
+                " WHERE intent_id = ? AND status = ?",
+                (new.value, count, http_status, redact(detail), self._now(), intent_id, current.status.value),
+            )
+            return self._get(conn, intent_id)
+
+    def resolve(self, intent_id: str, sent: bool, by: str, detail: str | None = None) -> OutboxRecord:
+        """An operator settles an UNKNOWN intent after checking the gateway: SENT or FAILED."""
+        who = check_text(by, field="by")
+        new = OutboxStatus.SENT if sent else OutboxStatus.FAILED
+        with self._db.transaction() as conn:
+            current = self._get(conn, intent_id)
+            if current.status not in OPERATOR_ONLY:
+                raise IllegalTransition(
+                    f"outbox {intent_id}: only unknown intents are resolved, this one is {current.status.value}"
+                )
+            ensure_transition(OUTBOX_TRANSITIONS, current.status, new, what=f"outbox {intent_id}")
+            conn.execute(
+                "UPDATE outbox SET status = ?, resolved_by = ?, detail = coalesce(?, detail), updated_at = ?"
+                " WHERE intent_id = ? AND status = ?",
+                (new.value, who, redact(detail), self._now(), intent_id, current.status.value),
+            )
+            return self._get(conn, intent_id)
+
+    def get(self, intent_id: str) -> OutboxRecord | None:
+        row = self._db.query_one("SELECT * FROM outbox WHERE intent_id = ?", (intent_id,))
+        return None if row is None else OutboxRecord.from_row(row)
+
+    def by_status(self, *statuses: OutboxStatus) -> list[OutboxRecord]:
+        """Rows in any of ``statuses``, oldest first."""
+        values = [OutboxStatus(s).value for s in statuses]
+        if not values:
+            return []
+        marks = ", ".join("?" * len(values))
+        rows = self._db.query(f"SELECT * FROM outbox WHERE status IN ({marks}) ORDER BY rowid", values)
+        return [OutboxRecord.from_row(row) for row in rows]
+
+    def backlog(self) -> list[OutboxRecord]:
+        """What still needs attention after a restart: PENDING and UNKNOWN intents."""
+        return self.by_status(OutboxStatus.PENDING, OutboxStatus.UNKNOWN)
+
+    def all(self) -> list[OutboxRecord]:
+        return [OutboxRecord.from_row(row) for row in self._db.query("SELECT * FROM outbox ORDER BY rowid")]
+
+    @staticmethod
+    def _get(conn: sqlite3.Connection, intent_id: str) -> OutboxRecord:
+        row = conn.execute("SELECT * FROM outbox WHERE intent_id = ?", (intent_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"outbox {intent_id}: no such intent")
+        return OutboxRecord.from_row(row)

@@ -1,0 +1,80 @@
+"""Exact money and time: what goes in comes out unchanged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from multialpha.state import StateStore, cents_to_dollars, to_cents, to_decimal
+from multialpha.state.values import dump_json, parse_utc, redact, utc_text
+
+
+@pytest.mark.parametrize(
+    "amount,cents",
+    [(0.125, 12), (0.135, 14), ("0.125", 12), ("-0.125", -12), (Decimal("1.005"), 100), (12.5, 1250),
+     (4500.25, 450_025), (-0.015, -2), (0.1 + 0.2, 30), (3, 300)],
+)
+def test_to_cents_then_round_half_even(amount, cents) -> None:
+    assert to_cents(amount) == cents
+
+
+def test_to_decimal_when_float_then_shortest_repr() -> None:
+    assert to_decimal(4500.25, field="p") == Decimal("4500.25")
+    assert to_decimal(0.1 + 0.2, field="p") == Decimal("0.30000000000000004")
+    for bad in (float("nan"), float("inf"), "x", True, None):
+        with pytest.raises((TypeError, ValueError)):
+            to_decimal(bad, field="p")
+
+
+@given(st.integers(min_value=-10**15, max_value=10**15))
+def test_cents_round_trip_exactly(cents: int) -> None:
+    assert to_cents(cents_to_dollars(cents)) == cents
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, width=64))
+def test_float_price_round_trips_through_decimal_text(price: float) -> None:
+    assert float(Decimal(str(to_decimal(price, field="p")))) == price
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(9999, 1, 1),
+                    timezones=st.just(timezone(timedelta(hours=-5)))))
+def test_utc_text_round_trips_the_instant_and_sorts_as_time(when: datetime) -> None:
+    text = utc_text(when, field="t")
+    assert parse_utc(text) == when and parse_utc(text).tzinfo is UTC
+    assert len(text) == len("2024-03-01T15:00:00.000000Z")
+
+
+def test_store_round_trips_prices_and_cents_exactly(tmp_path) -> None:
+    prices = ["0.6543", "4500.25", "0.30000000000000004", "1E+2", "-12.50", "0.000001"]
+    when = datetime(2024, 3, 1, 15, 0, 0, 123456, tzinfo=UTC)
+    with StateStore.open(tmp_path / "s.sqlite") as store:
+        for i, price in enumerate(prices):
+            store.positions.open("ibs_a", f"S{i}", quantity=1, entry_time=when, entry_price=Decimal(price),
+                                 signal_id=f"id{i}", entry_atr=price)
+        store.daily.add_realized(datetime(2024, 3, 1).date(), "account", -123_456_789_012)
+    with StateStore.open(tmp_path / "s.sqlite", create=False) as store:
+        got = {p.symbol: p for p in store.positions.all()}
+        for i, price in enumerate(prices):
+            assert str(got[f"S{i}"].entry_price) == price and str(got[f"S{i}"].entry_atr) == price
+            assert got[f"S{i}"].entry_time == when
+        assert store.daily.for_day(datetime(2024, 3, 1).date())[0].realized_cents == -123_456_789_012
+
+
+def test_dump_json_then_canonical_and_secret_free() -> None:
+    assert dump_json({"b": Decimal("1.10"), "a": [1.5, float("nan")]}, field="x") == '{"a":[1.5,null],"b":"1.10"}'
+    with pytest.raises(ValueError, match="URL"):
+        dump_json({"a": ["discord://token"]}, field="x")
+    with pytest.raises(ValueError, match="secret"):
+        dump_json({"API_KEY": "k"}, field="x")
+    with pytest.raises(TypeError):
+        dump_json({"a": object()}, field="x")
+
+
+def test_redact_then_urls_and_url_paths_removed() -> None:
+    assert redact("failed: https://host/path?x=1 after 3 tries") == "failed: <redacted-url> after 3 tries"
+    assert redact("with url: /trading/webhook/abc/def (Caused by X)") == "with url: <redacted> (Caused by X)"
+    assert redact(None) is None
