@@ -1,0 +1,90 @@
+"""Replay: bar files merged into one time-ordered stream of bar groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+
+from multialpha.calendar import to_exchange, trading_day
+from multialpha.features.bars import BAR_SECONDS, NS_PER_SECOND, BarArrays
+from multialpha.feeds.bar import Bar, BarGroup
+
+
+def _close_time(ts_ns: int) -> datetime:
+    return datetime.fromtimestamp(ts_ns / NS_PER_SECOND, tz=UTC) + timedelta(seconds=BAR_SECONDS)
+
+
+class ReplaySource:
+    """Every symbol's bars, grouped by bar start time, oldest first.
+
+    Orders may go out from the first trading day ``start`` on (or after the first
+    ``warmup_bars`` bar times when no start is given). Before that, ``warmup_bars`` bar
+    times are replayed as warm-up: strategies build their state but never send an order.
+    """
+
+    def __init__(self, bars: Mapping[str, BarArrays], *, warmup_bars: int,
+                 start: date | None = None, end: date | None = None) -> None:
+        if warmup_bars < 0:
+            raise ValueError("warmup_bars must be >= 0")
+        self._bars = dict(bars)
+        symbols = list(self._bars)
+        ts = np.concatenate([self._bars[s].ts for s in symbols]) if symbols else np.zeros(0, np.int64)
+        owner = np.concatenate([np.full(len(self._bars[s]), i, np.int32) for i, s in enumerate(symbols)]) \
+            if symbols else np.zeros(0, np.int32)
+        row = np.concatenate([np.arange(len(self._bars[s])) for s in symbols]) if symbols else np.zeros(0, np.int64)
+        order = np.argsort(ts, kind="stable")
+        self._ts, self._owner, self._row = ts[order], owner[order], row[order]
+        self._symbols = symbols
+        times = np.unique(self._ts)
+        if end is not None:
+            times = times[[trading_day(_close_time(int(t))) <= end for t in times]] if len(times) else times
+        first_live = self._first_live_index(times, start, warmup_bars)
+        self._times = times[max(0, first_live - warmup_bars):]
+        self._first_live_ts = int(times[first_live]) if first_live < len(times) else None
+
+    @staticmethod
+    def _first_live_index(times: np.ndarray, start: date | None, warmup_bars: int) -> int:
+        if start is None:
+            return min(warmup_bars, len(times))
+        days = [trading_day(_close_time(int(t))) for t in times]
+        for i, d in enumerate(days):
+            if d >= start:
+                return i
+        return len(times)
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self._symbols)
+
+    @property
+    def first_live_time(self) -> datetime | None:
+        return None if self._first_live_ts is None else _close_time(self._first_live_ts)
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def groups(self, *, skip_before_ns: int | None = None) -> Iterator[BarGroup]:
+        """Bar groups in time order; ``skip_before_ns`` drops bar times already processed."""
+        lo = int(np.searchsorted(self._ts, self._times[0])) if len(self._times) else 0
+        seq = 0
+        for t in self._times:
+            hi = int(np.searchsorted(self._ts, t, side="right"))
+            if skip_before_ns is not None and t < skip_before_ns:
+                lo = hi
+                continue
+            members = {}
+            for k in range(lo, hi):
+                b = self._bars[self._symbols[self._owner[k]]]
+                r = self._row[k]
+                members[b.symbol] = Bar(float(b.open[r]), float(b.high[r]), float(b.low[r]),
+                                        float(b.close[r]), float(b.volume[r]))
+            lo = hi
+            close = _close_time(int(t))
+            local = to_exchange(close)
+            yield BarGroup(seq=seq, ts_ns=int(t), close_time=close, trading_day=trading_day(close),
+                           close_minute=local.hour * 60 + local.minute,
+                           historical=self._first_live_ts is None or int(t) < self._first_live_ts,
+                           bars=members)
+            seq += 1
