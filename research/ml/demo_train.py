@@ -1,0 +1,187 @@
+"""Demo bundles: a small, honest RandomForest filter per (strategy, symbol).
+
+For every entry signal of the IBS rules (the live strategy's own rule code) the label is
+whether the trade it would make ends positive after commission; the features are the feature
+engine's values at the signal bar. Training uses only bars before ``train_end``; the
+probability threshold is chosen on the last quarter of that period (walk-forward), then the
+forest is refit on the whole training period; the metrics after ``train_end`` are reported as
+the holdout. The full research pipeline (searches, purged CV, deflated Sharpe) replaces this.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from sklearn.ensemble import RandomForestClassifier
+
+from multialpha.contracts import ContractSpec, load_contracts
+from multialpha.features import compute_features, trading_day_ids
+from multialpha.features.bars import BarArrays
+from multialpha.feeds.replay_files import load_symbols
+from multialpha.models import write_model_bundle
+from multialpha.research.ml.trades import label_signals, simulate_trades
+from multialpha.strategy.params import IbsParams
+
+log = logging.getLogger(__name__)
+
+DEMO_BASE_FEATURES = (
+    "ibs", "prev_ibs", "ibs_pct", "rsi2", "rsi14", "volume_z", "volume_z_pct", "atr_z", "atr_z_pct",
+    "bar_return", "prev_bar_return", "close_z20", "daily_ibs", "prev_daily_ibs", "prev_day_return",
+    "day_return", "dow", "hour", "ibs_x_rsi2", "ibs_x_volume_z", "ibs_x_atr_z",
+)
+THRESHOLD_GRID = tuple(round(x, 2) for x in np.arange(0.40, 0.71, 0.025))
+MIN_VALIDATION_TRADES = 15
+
+
+@dataclass(frozen=True)
+class TradeMetrics:
+    trades: int
+    net_pnl: float
+    sharpe: float  # per-trade mean/std scaled by sqrt(trades per year)
+    profit_factor: float
+    win_rate: float
+
+
+def trade_metrics(pnl: np.ndarray, years: float) -> TradeMetrics:
+    pnl = pnl[np.isfinite(pnl)]
+    n = int(pnl.shape[0])
+    if n == 0:
+        return TradeMetrics(0, 0.0, 0.0, 0.0, 0.0)
+    gains, losses = pnl[pnl > 0].sum(), -pnl[pnl < 0].sum()
+    sd = float(pnl.std(ddof=1)) if n > 1 else 0.0
+    sharpe = float(pnl.mean() / sd * math.sqrt(n / max(years, 1e-9))) if sd > 0 else 0.0
+    pf = float(gains / losses) if losses > 0 else float("inf") if gains > 0 else 0.0
+    return TradeMetrics(n, float(pnl.sum()), sharpe, pf, float((pnl > 0).mean()))
+
+
+def strategy_params_from_config(config_path: Path) -> dict[str, dict[str, Any]]:
+    """Each strategy's instruments and params, read without needing any secret."""
+    doc = yaml.safe_load(config_path.read_text())
+    out: dict[str, dict[str, Any]] = {}
+    config_dir = config_path.parent / str(doc.get("runtime", {}).get("config_dir", "config"))
+    for name, raw in (doc.get("strategies") or {}).items():
+        if not raw.get("enabled", True):
+            continue
+        per_symbol: dict[str, Any] = {}
+        ip = config_dir / f"{name}_instrument_params.json"
+        if ip.exists():
+            per_symbol = json.loads(ip.read_text())
+        pf = config_dir / f"portfolio_optimization_{name}.json"
+        symbols = json.loads(pf.read_text())["symbols"] if pf.exists() else raw["instruments"]
+        out[name] = {"symbols": list(symbols), "params": dict(raw.get("strategy_params") or {}),
+                     "instrument_params": per_symbol}
+    return out
+
+
+def _years(bars: BarArrays, mask: np.ndarray) -> float:
+    ts = bars.ts[mask]
+    return float((ts[-1] - ts[0]) / 1e9 / 86400 / 365.25) if ts.shape[0] > 1 else 0.0
+
+
+def train_symbol(bars: BarArrays, refs: Mapping[str, BarArrays], params: IbsParams, contract: ContractSpec,
+                 features: Sequence[str], train_end: date, seed: int) -> tuple[Any, float, dict[str, Any]]:
+    """Fit the filter for one symbol; returns (model, threshold, metrics)."""
+    labels = label_signals(bars, params, contract)
+    X_all = compute_features(bars, features, refs)
+    X = X_all[labels.entry_idx]
+    y = (labels.pnl > 0).astype(int)
+    days = trading_day_ids(bars.ts)
+    end_id = (train_end - date(1970, 1, 1)).days
+    exit_day = days[np.clip(labels.exit_idx, 0, None)]
+    usable = np.isfinite(labels.pnl) & np.all(np.isfinite(X), axis=1)
+    train = usable & (exit_day < end_id)  # purged: the trade ends before the holdout starts
+    hold = usable & (days[labels.entry_idx] >= end_id)
+    tr_idx = np.nonzero(train)[0]
+    if tr_idx.shape[0] < 100 or len(set(y[tr_idx])) < 2:
+        raise ValueError(f"{bars.symbol}: only {tr_idx.shape[0]} usable training signals")
+    cut = tr_idx[int(tr_idx.shape[0] * 0.75)]
+    fit_idx, val_idx = tr_idx[tr_idx < cut], tr_idx[tr_idx >= cut]
+
+    def forest() -> RandomForestClassifier:
+        return RandomForestClassifier(n_estimators=150, max_depth=6, min_samples_leaf=25,
+                                      max_features="sqrt", class_weight="balanced_subsample",
+                                      random_state=seed, n_jobs=1)
+
+    probe = forest().fit(X[fit_idx], y[fit_idx])
+    p_val = probe.predict_proba(X[val_idx])[:, list(probe.classes_).index(1)]
+    best_t, best_score = 0.5, -np.inf
+    for t in THRESHOLD_GRID:
+        acc = np.zeros(labels.entry_idx.shape[0], dtype=bool)
+        acc[val_idx] = p_val >= t
+        taken = simulate_trades(labels, acc)
+        if taken.sum() < MIN_VALIDATION_TRADES:
+            continue
+        score = float(np.nansum(labels.pnl[taken]))
+        if score > best_score:
+            best_t, best_score = t, score
+    model = forest().fit(X[tr_idx], y[tr_idx])
+
+    def evaluate(mask: np.ndarray) -> dict[str, Any]:
+        acc = np.zeros(labels.entry_idx.shape[0], dtype=bool)
+        idx = np.nonzero(mask)[0]
+        if idx.shape[0]:
+            acc[idx] = model.predict_proba(X[idx])[:, list(model.classes_).index(1)] >= best_t
+        filtered = trade_metrics(labels.pnl[simulate_trades(labels, acc)], _years(bars, mask_to_bars(mask)))
+        plain = trade_metrics(labels.pnl[simulate_trades(labels, mask)], _years(bars, mask_to_bars(mask)))
+        return {"filtered": asdict(filtered), "unfiltered": asdict(plain)}
+
+    def mask_to_bars(mask: np.ndarray) -> np.ndarray:
+        m = np.zeros(len(bars), dtype=bool)
+        m[labels.entry_idx[mask]] = True
+        return m
+
+    ins, out = evaluate(train), evaluate(hold)
+    metrics = {
+        "Sharpe": round(ins["filtered"]["sharpe"], 4),
+        "Profit_Factor": round(min(ins["filtered"]["profit_factor"], 1e6), 4),
+        "Trades": ins["filtered"]["trades"],
+        "Holdout": {"from": train_end.isoformat(), **out},
+        "Train_Signals": int(tr_idx.shape[0]),
+        "Positive_Rate": round(float(y[tr_idx].mean()), 4),
+    }
+    return model, float(best_t), metrics
+
+
+def train_demo_bundles(data_dir: Path, config_path: Path, out_dir: Path, *, contracts_path: Path,
+                       references: Sequence[str] = ("ZB", "VX"), train_end: date = date(2024, 7, 1),
+                       seed: int = 11, strategies: Sequence[str] | None = None) -> list[Path]:
+    contracts = load_contracts(contracts_path)
+    plan = strategy_params_from_config(config_path)
+    if strategies:
+        plan = {k: v for k, v in plan.items() if k in strategies}
+    symbols = sorted({s for p in plan.values() for s in p["symbols"]} | set(references))
+    bars = load_symbols(data_dir, symbols)
+    refs = {r: bars[r] for r in references}
+    features = list(DEMO_BASE_FEATURES) + [f"{r}_{k}" for r in references
+                                           for k in ("hourly_z", "hourly_return", "daily_z", "daily_return")]
+    written = []
+    for name, p in plan.items():
+        for symbol in p["symbols"]:
+            merged = {**IbsParams.defaults(), **p["params"], **p["instrument_params"].get(symbol, {})}
+            merged = {k: v for k, v in merged.items() if not k.startswith("ml_")}
+            params = IbsParams.from_mapping(merged)
+            model, threshold, metrics = train_symbol(bars[symbol], refs, params, contracts[symbol], features,
+                                                     train_end, seed)
+            extra = {k: metrics[k] for k in ("Holdout", "Train_Signals", "Positive_Rate")}
+            extra.update({"Strategy": name, "Trained_Through": train_end.isoformat(),
+                          "Method": "demo: random forest on IBS signals, walk-forward threshold"})
+            js, _ = write_model_bundle(out_dir / name, symbol, model, features, threshold, merged,
+                                       {k: metrics[k] for k in ("Sharpe", "Profit_Factor", "Trades")}, extra)
+            h = metrics["Holdout"]
+            log.info("bundle.trained strategy=%s symbol=%s threshold=%.3f train_trades=%d holdout_filtered=%s "
+                     "holdout_unfiltered=%s", name, symbol, threshold, metrics["Trades"],
+                     h["filtered"]["net_pnl"], h["unfiltered"]["net_pnl"])
+            print(f"  {name:8s} {symbol:4s} threshold={threshold:.3f} train trades={metrics['Trades']:4d} "
+                  f"holdout P&L filtered={h['filtered']['net_pnl']:>10,.0f} "
+                  f"unfiltered={h['unfiltered']['net_pnl']:>10,.0f}")
+            written.append(js)
+    return written

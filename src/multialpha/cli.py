@@ -1,0 +1,116 @@
+"""``multialpha``: run / check / webhook-sink / demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from multialpha.errors import FatalError, MultialphaError, WorkerError
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_WORKER = 70  # EX_SOFTWARE: a strategy could not run
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date: {text!r}") from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from multialpha.config import load_app_config, secrets_of
+    from multialpha.runner import MultiAlphaRunner, RunOptions, format_summary
+    from multialpha.runner.logs import setup_logging
+
+    cfg = load_app_config(args.config)
+    if args.mode:
+        cfg = cfg.with_mode(args.mode)
+    setup_logging(args.log_level or cfg.runtime.log_level, secrets_of(cfg))
+    runner = MultiAlphaRunner(cfg, options=RunOptions(
+        start=args.start, end=args.end, fail_fast=True if args.fail_fast else None,
+        allow_unverified_models=True if args.allow_unverified_models else None))
+    report = runner.run()
+    print(format_summary(report))
+    return EXIT_WORKER if report.failed else EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from multialpha.runner.check import run_check
+
+    return run_check(args.config, allow_unverified_models=args.allow_unverified_models, out=sys.stdout)
+
+
+def _cmd_sink(args: argparse.Namespace) -> int:
+    from multialpha.execution.sink import serve_forever
+
+    serve_forever(args.host, args.port, args.out)
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from multialpha.runner.demo import run_demo
+
+    return run_demo(config=args.config, workdir=args.workdir, start=args.start, end=args.end, out=sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="multialpha", description="Multi-alpha futures trading daemon.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run the daemon")
+    r.add_argument("--config", default="config.multi_alpha.yml")
+    r.add_argument("--mode", choices=("replay", "paper", "live"), help="override runtime.mode")
+    r.add_argument("--from", dest="start", type=_date, help="first trading day orders may go out (replay)")
+    r.add_argument("--to", dest="end", type=_date, help="last trading day replayed")
+    r.add_argument("--fail-fast", action="store_true", help="stop everything if any strategy fails to start")
+    r.add_argument("--allow-unverified-models", action="store_true",
+                   help="load bundles whose JSON records no Model_SHA256 (never a mismatching one)")
+    r.add_argument("--log-level")
+    r.set_defaults(func=_cmd_run)
+
+    c = sub.add_parser("check", help="validate config and bundles, show effective parameters; sends nothing")
+    c.add_argument("--config", default="config.multi_alpha.yml")
+    c.add_argument("--allow-unverified-models", action="store_true")
+    c.set_defaults(func=_cmd_check)
+
+    s = sub.add_parser("webhook-sink", help="a local webhook receiver that records every POST as JSONL")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--out", default="webhooks.jsonl")
+    s.set_defaults(func=_cmd_sink)
+
+    d = sub.add_parser("demo", help="replay the sample data through the daemon into a local webhook sink")
+    d.add_argument("--config", default="config.multi_alpha.yml")
+    d.add_argument("--workdir", default="demo_run")
+    d.add_argument("--from", dest="start", type=_date, default=date(2024, 7, 1))
+    d.add_argument("--to", dest="end", type=_date, default=None)
+    d.set_defaults(func=_cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        return int(args.func(args))
+    except FatalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except WorkerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_WORKER
+    except MultialphaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

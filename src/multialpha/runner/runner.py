@@ -1,0 +1,198 @@
+"""MultiAlphaRunner: one worker per enabled strategy, one coordinator, one hub loop."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from multialpha.alerts import Level, Notifier, make_notifier
+from multialpha.clock import ManualClock
+from multialpha.config import AppConfig, ResolvedStrategy, resolve_strategies
+from multialpha.contracts import load_contracts
+from multialpha.errors import ConfigError, WorkerError
+from multialpha.execution import TradersPostClient
+from multialpha.execution.router import Deliverer, OrderRouter, Routed
+from multialpha.feeds.replay_files import load_symbols
+from multialpha.feeds.replay_source import ReplaySource
+from multialpha.portfolio import AccountLimits, CoordinatorEvent, EventKind, PortfolioCoordinator, StrategyLimits
+from multialpha.runner.worker import StrategyWorker, WorkerServices
+from multialpha.strategy.position import ClosedTrade, Ledger, MemoryLedger
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    start: date | None = None  # overrides runtime.data.start
+    end: date | None = None  # overrides runtime.data.end
+    fail_fast: bool | None = None  # overrides runtime.fail_fast
+    allow_unverified_models: bool | None = None
+    worker_wait_log_secs: float = 30.0
+
+
+@dataclass
+class RunReport:
+    strategies: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    coordinator: dict[str, Any] = field(default_factory=dict)
+    trades: list[ClosedTrade] = field(default_factory=list)
+    daily_stops: list[dict[str, Any]] = field(default_factory=list)
+    routed: list[Routed] = field(default_factory=list)
+    bar_times: int = 0
+    live_bar_times: int = 0
+    first_live_time: str | None = None
+    wall_secs: float = 0.0
+
+
+class MultiAlphaRunner:
+    def __init__(self, cfg: AppConfig, *, options: RunOptions | None = None,
+                 client: Deliverer | None = None, notifier: Notifier | None = None,
+                 ledger: Ledger | None = None,
+                 on_routed: Callable[[Routed], None] | None = None) -> None:
+        self.cfg = cfg
+        self.options = options or RunOptions()
+        rt = cfg.runtime
+        self.contracts = load_contracts(rt.contracts_path)
+        self.clock = ManualClock(start=_epoch())
+        self.notifier = notifier or make_notifier(
+            rt.alerts.discord_webhook_url.get_secret_value() if rt.alerts.discord_webhook_url else None,
+            rt.alerts.queue_size)
+        self.report = RunReport()
+        self.strategies: list[ResolvedStrategy] = resolve_strategies(cfg)
+        for s in self.strategies:
+            self.report.notes.extend(s.notes)
+        self.coordinator = PortfolioCoordinator(
+            [StrategyLimits(s.name, frozenset(s.symbols), s.max_positions.value, s.daily_stop_loss.value)
+             for s in self.strategies],
+            AccountLimits(cfg.portfolio.max_positions, cfg.portfolio.daily_stop_loss),
+            self.contracts, self.clock, on_event=self._on_coordinator_event)
+        self.client = client or TradersPostClient(
+            timeout_secs=rt.webhook.timeout_secs, max_attempts=rt.webhook.max_attempts,
+            max_retry_wait_secs=rt.webhook.max_retry_wait_secs)
+        self._on_routed = on_routed
+
+        def routed(r: Routed) -> None:
+            self.report.routed.append(r)
+            if self._on_routed is not None:
+                self._on_routed(r)
+
+        self.router = OrderRouter(self.client, {s.name: s.broker_account.get_secret_value() for s in self.strategies},
+                                  self.notifier, on_routed=routed)
+        self.ledger = ledger or MemoryLedger()
+        self.references = tuple(rt.data.reference_symbols)
+        services = WorkerServices(
+            contracts=self.contracts, coordinator=self.coordinator, router=self.router,
+            notifier=self.notifier, ledger=self.ledger, references=self.references, base_dir=cfg.base_dir,
+            allow_unverified_models=_pick(self.options.allow_unverified_models, rt.allow_unverified_models),
+            ticker_format=rt.webhook.ticker_format)
+        self.workers = [StrategyWorker(s, services) for s in self.strategies]
+
+    def _on_coordinator_event(self, event: CoordinatorEvent) -> None:
+        if event.kind is EventKind.DAILY_STOP_HIT:
+            row = {"trading_day": event.trading_day.isoformat(), "scope": event.scope,
+                   "at": event.at.isoformat(), "pnl": round(float(event.data.get("daily_pnl", 0.0)), 2)}
+            self.report.daily_stops.append(row)
+            self.notifier.notify(Level.CRITICAL, f"Daily stop hit: {event.scope}",
+                                 f"daily P&L {row['pnl']} on {row['trading_day']}; flattening and blocking "
+                                 "entries until the next CME trading day")
+
+    @property
+    def fail_fast(self) -> bool:
+        return _pick(self.options.fail_fast, self.cfg.runtime.fail_fast)
+
+    def prepare(self) -> list[StrategyWorker]:
+        """Prepare every worker; a failing one is reported and left out (unless fail-fast)."""
+        ready = []
+        for w in self.workers:
+            try:
+                w.prepare()
+                ready.append(w)
+            except WorkerError as exc:
+                log.error("worker.failed strategy=%s error=%s", w.name, exc)
+                self.report.failed[w.name] = str(exc)
+                if self.fail_fast:
+                    raise
+        for w in ready:
+            for setup in w.setups.values():
+                self.report.notes.extend(setup.notes)
+        if not ready:
+            raise WorkerError("no strategy worker could start: " + "; ".join(self.report.failed.values()))
+        return ready
+
+    def source(self) -> ReplaySource:
+        rt = self.cfg.runtime
+        if rt.data.source != "replay":
+            raise ConfigError(f"data source {rt.data.source!r} is not available in this build; use 'replay'",
+                              file=self.cfg.source_file, key="runtime.data.source")
+        symbols = sorted({s for st in self.strategies for s in st.symbols} | set(self.references))
+        bars = load_symbols(rt.data.path, symbols)
+        return ReplaySource(bars, warmup_bars=rt.data.warmup_bars,
+                            start=_pick(self.options.start, rt.data.start),
+                            end=_pick(self.options.end, rt.data.end))
+
+    def run(self) -> RunReport:
+        t0 = time.perf_counter()
+        source = self.source()
+        workers = self.prepare()
+        self.notifier.notify(Level.INFO, "multialpha started",
+                             f"mode={self.cfg.runtime.mode} strategies={[w.name for w in workers]}")
+        for w in workers:
+            w.start()
+        self.report.first_live_time = None if source.first_live_time is None else source.first_live_time.isoformat()
+        try:
+            self._drive(source, workers)
+        finally:
+            for w in workers:
+                w.inbox.end()
+            for w in workers:
+                w.join(timeout_secs=30)
+            close = getattr(self.notifier, "close", None)
+            if close is not None:
+                close(5.0)
+        self._collect(workers)
+        self.report.wall_secs = time.perf_counter() - t0
+        return self.report
+
+    def _drive(self, source: ReplaySource, workers: list[StrategyWorker]) -> None:
+        for group in source.groups():
+            self.clock.set(group.close_time)
+            self.coordinator.roll(group.close_time)
+            group = dataclasses.replace(group, arrived_ns=time.perf_counter_ns())
+            for w in workers:
+                if not w.alive:
+                    continue
+                w.inbox.put(group)
+                waited = 0.0
+                while not w.inbox.wait_processed(group.seq, self.options.worker_wait_log_secs):
+                    waited += self.options.worker_wait_log_secs
+                    log.warning("worker.slow strategy=%s bar_time=%s waited_secs=%.0f",
+                                w.name, group.close_time.isoformat(), waited)
+            self.report.bar_times += 1
+            self.report.live_bar_times += 0 if group.historical else 1
+            if not any(w.alive for w in workers):
+                break
+
+    def _collect(self, workers: list[StrategyWorker]) -> None:
+        for w in self.workers:
+            if w.error and w.name not in self.report.failed:
+                self.report.failed[w.name] = w.error
+        for w in workers:
+            self.report.strategies[w.name] = {s: c.stats.as_dict() for s, c in w.contexts.items()}
+        self.report.coordinator = self.coordinator.snapshot()
+        self.report.trades = self.ledger.trades()
+
+
+def _pick(override: Any, default: Any) -> Any:
+    return default if override is None else override
+
+
+def _epoch() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime(1970, 1, 1, tzinfo=UTC)

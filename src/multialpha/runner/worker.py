@@ -1,0 +1,137 @@
+"""StrategyWorker: one enabled strategy, its own Cerebro on its own thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import backtrader as bt
+
+from multialpha.alerts.notifier import Level, Notifier
+from multialpha.config import ResolvedStrategy
+from multialpha.contracts import ContractSpec, require
+from multialpha.errors import MultialphaError, WorkerError
+from multialpha.execution.router import OrderRouter
+from multialpha.features import REQUIRED_HISTORY_BARS, unknown_features
+from multialpha.feeds.btfeed import InboxFeed, StepBarrier
+from multialpha.feeds.history import BarHistory
+from multialpha.feeds.inbox import Inbox
+from multialpha.models import ModelBundle, load_model_bundle
+from multialpha.portfolio import PortfolioCoordinator
+from multialpha.runner.lifecycle import WorkerState, check_transition
+from multialpha.runner.params import InstrumentSetup, instrument_setup
+from multialpha.strategy.context import InstrumentContext
+from multialpha.strategy.ibs import IbsStrategy
+from multialpha.strategy.position import Ledger
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerServices:
+    """What every worker shares with the others."""
+
+    contracts: Mapping[str, ContractSpec]
+    coordinator: PortfolioCoordinator
+    router: OrderRouter
+    notifier: Notifier
+    ledger: Ledger
+    references: tuple[str, ...]
+    base_dir: Path
+    allow_unverified_models: bool = False
+    ticker_format: str = "{symbol}"
+
+
+def load_bundles(strategy: ResolvedStrategy, references: tuple[str, ...], *,
+                 allow_unverified: bool) -> dict[str, ModelBundle]:
+    """Every symbol's bundle, verified; raises the first BundleError."""
+    refs = set(references) | set(strategy.symbols)
+
+    def unknown(names: object) -> list[str]:
+        return unknown_features(names, refs)  # type: ignore[arg-type]
+
+    return {s: load_model_bundle(s, strategy.models_path, allow_unverified=allow_unverified,
+                                 unknown_features=unknown) for s in strategy.symbols}
+
+
+class StrategyWorker:
+    def __init__(self, strategy: ResolvedStrategy, services: WorkerServices) -> None:
+        self.strategy = strategy
+        self.name = strategy.name
+        self.services = services
+        self.state = WorkerState.CREATED
+        self.error: str | None = None
+        self.setups: dict[str, InstrumentSetup] = {}
+        self.contexts: dict[str, InstrumentContext] = {}
+        self._thread: threading.Thread | None = None
+        self._cerebro: bt.Cerebro | None = None
+        symbols = list(strategy.symbols) + [r for r in services.references if r not in strategy.symbols]
+        self.history = BarHistory(symbols, REQUIRED_HISTORY_BARS)
+        self.inbox = Inbox(symbols, self.history)
+        self._feed_symbols = symbols
+
+    def _move(self, new: WorkerState) -> None:
+        check_transition(self.state, new)
+        log.info("worker.state strategy=%s from=%s to=%s", self.name, self.state, new)
+        self.state = new
+
+    def fail(self, message: str) -> None:
+        self.error = message
+        if self.state not in (WorkerState.FAILED, WorkerState.FINISHED):
+            self._move(WorkerState.FAILED)
+        self.inbox.stop()
+        self.services.notifier.notify(Level.CRITICAL, f"Strategy {self.name} stopped", message)
+
+    def prepare(self) -> None:
+        """Load and verify every bundle, merge params, build the Cerebro. Raises WorkerError."""
+        sv = self.services
+        try:
+            bundles = load_bundles(self.strategy, sv.references, allow_unverified=sv.allow_unverified_models)
+            for symbol in self.strategy.symbols:
+                contract = require(sv.contracts, symbol)
+                setup = instrument_setup(self.strategy, symbol, bundles[symbol], sv.base_dir)
+                self.setups[symbol] = setup
+                self.contexts[symbol] = InstrumentContext(
+                    strategy=self.name, symbol=symbol, ticker=sv.ticker_format.format(symbol=symbol),
+                    params=setup.params, bundle=bundles[symbol], contract=contract,
+                    references=tuple(r for r in sv.references if r != symbol), history=self.history,
+                    inbox=self.inbox, coordinator=sv.coordinator, router=sv.router, ledger=sv.ledger,
+                    notifier=sv.notifier)
+        except MultialphaError as exc:
+            self.fail(str(exc))
+            raise WorkerError(f"strategy {self.name} cannot start: {exc}") from exc
+        cerebro = bt.Cerebro(preload=False, runonce=False, stdstats=False, exactbars=False)
+        for symbol in self._feed_symbols:
+            cerebro.adddata(InboxFeed(inbox=self.inbox, symbol=symbol), name=symbol)
+        for ctx in self.contexts.values():
+            cerebro.addstrategy(IbsStrategy, ctx=ctx)
+        cerebro.addstrategy(StepBarrier, inbox=self.inbox)
+        self._cerebro = cerebro
+        self._move(WorkerState.READY)
+
+    def start(self) -> None:
+        self._move(WorkerState.RUNNING)
+        self._thread = threading.Thread(target=self._run, name=f"worker-{self.name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        assert self._cerebro is not None
+        try:
+            self._cerebro.run()
+        except Exception as exc:  # one worker's failure must not take the others down
+            log.exception("worker.crashed strategy=%s", self.name)
+            self.fail(f"{type(exc).__name__}: {exc}")
+            return
+        self._move(WorkerState.FINISHED)
+        self.inbox.stop()
+
+    @property
+    def alive(self) -> bool:
+        return self.state is WorkerState.RUNNING and not self.inbox.stopped
+
+    def join(self, timeout_secs: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout_secs)

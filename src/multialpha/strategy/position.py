@@ -1,0 +1,70 @@
+"""Open positions and closed trades, as the strategy and the ledger see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass
+class OpenPosition:
+    strategy: str
+    symbol: str
+    quantity: int
+    entry_price: float
+    entry_time: datetime
+    entry_intent_id: str
+    stop: float  # NaN when disabled
+    target: float  # NaN when disabled
+    atr: float
+    ml_score: float | None
+    bars_held: int = 0
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClosedTrade:
+    strategy: str
+    symbol: str
+    quantity: int
+    entry_time: datetime
+    entry_price: float
+    exit_time: datetime
+    exit_price: float
+    pnl: float  # USD after round-trip commission
+    exit_reason: str
+    ml_score: float | None
+    entry_intent_id: str
+    exit_intent_id: str
+    features: dict[str, float]
+
+
+class Ledger(Protocol):
+    """The position of record (fills are assumed at the signal)."""
+
+    def opened(self, position: OpenPosition) -> None: ...
+    def closed(self, trade: ClosedTrade) -> None: ...
+    def open_positions(self, strategy: str) -> list[OpenPosition]: ...
+    def trades(self) -> list[ClosedTrade]: ...
+
+
+class MemoryLedger:
+    """A ledger in memory, for backtests and research."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, str], OpenPosition] = {}
+        self._trades: list[ClosedTrade] = []
+
+    def opened(self, position: OpenPosition) -> None:
+        self._open[(position.strategy, position.symbol)] = position
+
+    def closed(self, trade: ClosedTrade) -> None:
+        self._open.pop((trade.strategy, trade.symbol), None)
+        self._trades.append(trade)
+
+    def open_positions(self, strategy: str) -> list[OpenPosition]:
+        return [p for (s, _), p in self._open.items() if s == strategy]
+
+    def trades(self) -> list[ClosedTrade]:
+        return list(self._trades)
