@@ -66,13 +66,14 @@ def _label(sig, close, ibs, minute, atr, kind, stop_pct, stop_mult, tp_pct, tp_m
 
 @njit(cache=False)
 def _chain(entries, exits, accept):  # type: ignore[no-untyped-def]
-    """Flat-only: take an accepted signal only after the previous trade's exit bar."""
+    """Flat-only: take an accepted signal only after the previous trade's exit bar. A trade
+    still open when the data ends (exit -1) is taken and holds the instrument to the end."""
     keep = np.zeros(entries.shape[0], dtype=np.bool_)
     free_from = -1
     for k in range(entries.shape[0]):
-        if entries[k] > free_from and accept[k] and exits[k] >= 0:
+        if entries[k] > free_from and accept[k]:
             keep[k] = True
-            free_from = exits[k]
+            free_from = exits[k] if exits[k] >= 0 else np.iinfo(np.int64).max
     return keep
 
 
