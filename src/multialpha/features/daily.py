@@ -1,0 +1,228 @@
+"""Exchange time and trading sessions, vectorized over int64 ns UTC timestamps.
+
+The rule is the one in ``multialpha.calendar``: a CME trading day D runs from 17:00
+America/Chicago on the evening before to 16:00 on D, evaluated in Chicago time so it follows
+daylight saving. Here it is done with a table of Chicago's UTC-offset changes instead of a
+per-bar zoneinfo call, which the live path could not afford.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+import numpy as np
+
+from multialpha.calendar import EXCHANGE_TZ, SESSION_ROLL
+from multialpha.features.bars import BarArrays
+
+NS_PER_SECOND = 1_000_000_000
+NS_PER_HOUR = 3600 * NS_PER_SECOND
+NS_PER_DAY = 24 * NS_PER_HOUR
+_ROLL_NS = (SESSION_ROLL.hour * 3600 + SESSION_ROLL.minute * 60) * NS_PER_SECOND
+_TABLE_YEARS = range(1970, 2101)  # outside this range the nearest year's offset is used
+
+
+def _offset_seconds(t: int) -> int:
+    off = datetime.fromtimestamp(t, tz=EXCHANGE_TZ).utcoffset()
+    assert off is not None
+    return int(off.total_seconds())
+
+
+def _change_between(lo: int, hi: int) -> int:
+    """First second in (lo, hi] whose offset differs from lo's (exactly one change assumed)."""
+    before = _offset_seconds(lo)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _offset_seconds(mid) == before:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+@cache
+def _offset_table() -> tuple[np.ndarray, np.ndarray]:
+    """(change instants in ns, offset in ns from each instant on), for _TABLE_YEARS.
+
+    Built once from zoneinfo (a few ms); fixed size, so caching it cannot grow.
+    """
+    starts = [int(datetime(_TABLE_YEARS[0], 1, 1, tzinfo=UTC).timestamp())]
+    offsets = [_offset_seconds(starts[0])]
+    for year in _TABLE_YEARS:
+        # Chicago changes offset at most once in each half of a year.
+        edges = [datetime(year, 1, 1, tzinfo=UTC), datetime(year, 7, 1, tzinfo=UTC),
+                 datetime(year + 1, 1, 1, tzinfo=UTC)]
+        for a, b in zip(edges, edges[1:], strict=False):
+            lo, hi = int(a.timestamp()), int(b.timestamp())
+            if _offset_seconds(lo) != _offset_seconds(hi):
+                at = _change_between(lo, hi)
+                starts.append(at)
+                offsets.append(_offset_seconds(at))
+    starts[0] = -(2**62) // NS_PER_SECOND  # the first offset also covers earlier instants
+    return (np.asarray(starts, dtype=np.int64) * NS_PER_SECOND,
+            np.asarray(offsets, dtype=np.int64) * NS_PER_SECOND)
+
+
+def exchange_offset_ns(ts_ns: np.ndarray) -> np.ndarray | np.int64:
+    """UTC offset of America/Chicago at each instant, in ns (e.g. -6h in winter).
+
+    A scalar when one offset covers all the instants (no daylight-saving change between
+    the earliest and the latest), which is the usual case for a live tail.
+    """
+    starts, offsets = _offset_table()
+    if ts_ns.shape[0]:
+        lo, hi = np.searchsorted(starts, (ts_ns.min(), ts_ns.max()), side="right") - 1
+        if lo == hi:
+            return offsets[lo]
+    return offsets[np.searchsorted(starts, ts_ns, side="right") - 1]
+
+
+def _local_ns(ts_ns: np.ndarray) -> np.ndarray:
+    """Chicago wall-clock time of each instant, as ns since 1970-01-01 00:00 local."""
+    return ts_ns + exchange_offset_ns(ts_ns)
+
+
+def exchange_hour(ts_ns: np.ndarray) -> np.ndarray:
+    """Hour of the day (0-23) in Chicago time at each instant."""
+    return (_local_ns(ts_ns) // NS_PER_HOUR) % 24
+
+
+def _trading_day_of_local(local_ns: np.ndarray) -> np.ndarray:
+    return ((local_ns + (NS_PER_DAY - _ROLL_NS)) // NS_PER_DAY).astype(np.int32)
+
+
+def trading_day_ids(ts_ns: np.ndarray) -> np.ndarray:
+    """CME trading day of each instant as int32 days since 1970-01-01 (rolls 17:00 Chicago)."""
+    return _trading_day_of_local(_local_ns(np.asarray(ts_ns, dtype=np.int64)))
+
+
+def day_of_week(day_ids: np.ndarray) -> np.ndarray:
+    """0 = Monday ... 6 = Sunday (1970-01-01 was a Thursday)."""
+    return (day_ids.astype(np.int64) + 3) % 7
+
+
+def month_of(day_ids: np.ndarray) -> np.ndarray:
+    """Calendar month 1-12 of each day id."""
+    months = day_ids.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return months % 12 + 1
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """The trading session of every bar: one row per session present, oldest first."""
+
+    day: np.ndarray  # int32 trading-day id of each session, strictly increasing
+    first: np.ndarray  # index of each session's first bar
+    last: np.ndarray  # index of each session's last bar
+    bar_session: np.ndarray  # session row of every bar
+    # False when the data starts after the first session's 17:00 open, so that session is
+    # only partly present: its open, high, low and volume are unknown (its close is not).
+    first_complete: bool
+
+    def __len__(self) -> int:
+        return int(self.day.shape[0])
+
+
+def sessions_of(ts_ns: np.ndarray) -> Sessions:
+    """Group time-ordered bar start times into trading sessions."""
+    n = ts_ns.shape[0]
+    local = _local_ns(ts_ns)
+    day = _trading_day_of_local(local)
+    if n == 0:
+        none = np.empty(0, dtype=np.int64)
+        return Sessions(day, none, none, none, first_complete=True)
+    new = np.flatnonzero(day[1:] != day[:-1]) + 1
+    marks = np.zeros(n, dtype=np.int64)
+    marks[new] = 1
+    return Sessions(
+        day=day[np.concatenate(([0], new))],
+        first=np.concatenate(([0], new)),
+        last=np.concatenate((new - 1, [n - 1])),
+        bar_session=np.cumsum(marks),
+        first_complete=int(local[0]) % NS_PER_DAY == _ROLL_NS,
+    )
+
+
+@dataclass(frozen=True)
+class DailyBars:
+    """Session OHLCV keyed by trading day, oldest first; the last may still be in progress.
+
+    When the data starts after the first session's open, that session's open, high, low
+    and volume are NaN; its close is still its last bar's close.
+    """
+
+    day: np.ndarray  # int32 trading-day ids (days since 1970-01-01)
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    sessions: Sessions
+
+    def __len__(self) -> int:
+        return int(self.day.shape[0])
+
+
+def daily_bars(bars: BarArrays, sessions: Sessions | None = None) -> DailyBars:
+    """Session OHLCV of ``bars`` (completed sessions and the one in progress)."""
+    s = sessions_of(bars.ts) if sessions is None else sessions
+    if len(s) == 0:
+        empty = np.empty(0)
+        return DailyBars(s.day, empty, empty, empty, empty, empty, s)
+    open_ = bars.open[s.first].astype(np.float64)
+    high, low = session_high_low(bars, s)
+    volume = np.add.reduceat(bars.volume, s.first).astype(np.float64)
+    if not s.first_complete:
+        open_[0] = volume[0] = np.nan
+    return DailyBars(s.day, open_, high, low, bars.close[s.last].astype(np.float64), volume, s)
+
+
+def session_high_low(bars: BarArrays, sessions: Sessions, from_session: int = 0
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """High and low of sessions ``from_session:``; NaN for a first session only partly present."""
+    lo = int(sessions.first[from_session])
+    bounds = sessions.first[from_session:] - lo
+    high = np.maximum.reduceat(bars.high[lo:], bounds).astype(np.float64)
+    low = np.minimum.reduceat(bars.low[lo:], bounds).astype(np.float64)
+    if from_session == 0 and not sessions.first_complete:
+        high[0] = low[0] = np.nan
+    return high, low
+
+
+def session_high_low_so_far(bars: BarArrays, sessions: Sessions, start: int = 0
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """For bars ``start:``: high and low of their session up to and including the bar.
+
+    NaN for bars of a first session that is only partly present.
+    """
+    n = len(bars)
+    if start >= n:
+        return np.empty(0), np.empty(0)
+    s0 = int(sessions.bar_session[start])
+    lo = int(sessions.first[s0])
+    session = sessions.bar_session[lo:]
+    pos = np.arange(lo, n) - sessions.first[session]
+    session = session - s0
+    grid = np.full((int(session[-1]) + 1, int(pos.max()) + 1), -np.inf)
+    grid[session, pos] = bars.high[lo:]
+    high = np.maximum.accumulate(grid, axis=1)[session, pos][start - lo:]
+    grid.fill(np.inf)
+    grid[session, pos] = bars.low[lo:]
+    low = np.minimum.accumulate(grid, axis=1)[session, pos][start - lo:]
+    if s0 == 0 and not sessions.first_complete:
+        partial = sessions.bar_session[start:] == 0
+        high[partial] = np.nan
+        low[partial] = np.nan
+    return high, low
+
+
+def previous_session(per_session: np.ndarray, bar_session: np.ndarray, sessions_back: int = 1
+                     ) -> np.ndarray:
+    """Per bar (given its session row): the value of the session ``sessions_back`` earlier."""
+    idx = bar_session - sessions_back
+    out = np.full(idx.shape[0], np.nan)
+    ok = idx >= 0
+    out[ok] = per_session[idx[ok]]
+    return out

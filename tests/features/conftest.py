@@ -1,0 +1,60 @@
+"""Bar builders for the feature tests: Globex-hours timestamps and random walks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from multialpha.calendar import EXCHANGE_TZ
+from multialpha.features import BarArrays
+
+NS = 1_000_000_000
+
+
+def utc_ns(dt: datetime) -> int:
+    return int(dt.astimezone(UTC).timestamp()) * NS
+
+
+def session_ts(day: date, hours: Iterable[int] = range(23)) -> list[int]:
+    """Bar starts of trading day ``day``: ``k`` hours after 17:00 Chicago the evening before."""
+    evening = datetime.combine(day - timedelta(days=1), datetime.min.time().replace(hour=17),
+                               tzinfo=EXCHANGE_TZ)
+    return [utc_ns(evening + timedelta(hours=k)) for k in hours]
+
+
+def weekdays(first: date, count: int) -> list[date]:
+    days, d = [], first
+    while len(days) < count:
+        if d.weekday() < 5:
+            days.append(d)
+        d += timedelta(days=1)
+    return days
+
+
+def bars_from(symbol: str, ts: Sequence[int], ohlcv: Sequence[Sequence[float]]) -> BarArrays:
+    cols = np.asarray(ohlcv, dtype=np.float64).reshape(len(ts), 5).T
+    return BarArrays(symbol, np.asarray(ts, dtype=np.int64), *(np.ascontiguousarray(c) for c in cols))
+
+
+def random_bars(symbol: str, sessions: int, seed: int, first: date = date(2023, 1, 3)) -> BarArrays:
+    """Random-walk bars on Globex hours (23 a session, weekdays only)."""
+    ts = np.array([t for d in weekdays(first, sessions) for t in session_ts(d)], dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    n = ts.shape[0]
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.004, n)))
+    open_ = np.concatenate(([100.0], close[:-1]))
+    high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.002, n)))
+    low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.002, n)))
+    volume = rng.integers(0, 2000, n).astype(np.float64)
+    return BarArrays(symbol, ts, open_, high, low, close, volume)
+
+
+@pytest.fixture
+def build() -> SimpleNamespace:
+    """The builders above, for tests (conftest modules are not importable by name)."""
+    return SimpleNamespace(utc_ns=utc_ns, session_ts=session_ts, weekdays=weekdays,
+                           bars_from=bars_from, random_bars=random_bars)

@@ -1,0 +1,106 @@
+"""Trading days and session aggregation, including both daylight-saving changes of 2024."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from multialpha.calendar import session_open, trading_day
+from multialpha.features import daily_bars, trading_day_ids
+from multialpha.features.daily import (
+    day_of_week,
+    exchange_hour,
+    month_of,
+    session_high_low_so_far,
+    sessions_of,
+)
+
+NS = 1_000_000_000
+EPOCH = date(1970, 1, 1)
+
+
+def _ns(dt: datetime) -> int:
+    return int(dt.timestamp()) * NS
+
+
+def _day_id(d: date) -> int:
+    return (d - EPOCH).days
+
+
+def test_trading_day_ids_match_the_calendar_rule_for_every_hour_around_both_dst_changes() -> None:
+    instants = []
+    for first in (datetime(2024, 3, 8, tzinfo=UTC), datetime(2024, 11, 1, tzinfo=UTC)):
+        instants += [first + timedelta(minutes=30 * k) for k in range(4 * 48)]
+    ids = trading_day_ids(np.array([_ns(t) for t in instants], dtype=np.int64))
+    assert ids.dtype == np.int32
+    assert ids.tolist() == [_day_id(trading_day(t)) for t in instants]
+
+
+def test_trading_day_ids_match_the_calendar_rule_across_decades() -> None:
+    rng = np.random.default_rng(0)
+    seconds = rng.integers(_ns(datetime(1975, 1, 1, tzinfo=UTC)) // NS,
+                           _ns(datetime(2090, 1, 1, tzinfo=UTC)) // NS, 3000)
+    expected = [_day_id(trading_day(datetime.fromtimestamp(int(s), UTC))) for s in seconds]
+    assert trading_day_ids(seconds * NS).tolist() == expected
+
+
+def test_trading_day_rolls_at_1700_chicago_in_winter_and_summer() -> None:
+    winter_1659 = _ns(datetime(2024, 1, 8, 22, 59, tzinfo=UTC))  # 16:59 CST Monday
+    winter_1700 = _ns(datetime(2024, 1, 8, 23, 0, tzinfo=UTC))  # 17:00 CST
+    summer_1700 = _ns(datetime(2024, 7, 8, 22, 0, tzinfo=UTC))  # 17:00 CDT Monday
+    ids = trading_day_ids(np.array([winter_1659, winter_1700, summer_1700]))
+    assert ids.tolist() == [_day_id(date(2024, 1, 8)), _day_id(date(2024, 1, 9)), _day_id(date(2024, 7, 9))]
+
+
+def test_day_of_week_and_month_of_day_ids() -> None:
+    ids = np.array([_day_id(date(2024, 1, 1)), _day_id(date(2024, 2, 4)), _day_id(date(1969, 12, 31))])
+    assert day_of_week(ids).tolist() == [0, 6, 2]
+    assert month_of(ids).tolist() == [1, 2, 12]
+
+
+def test_exchange_hour_follows_daylight_saving() -> None:
+    ts = np.array([_ns(datetime(2024, 3, 8, 22, tzinfo=UTC)), _ns(datetime(2024, 3, 11, 22, tzinfo=UTC))])
+    assert exchange_hour(ts).tolist() == [16, 17]
+
+
+@pytest.mark.parametrize(("friday", "monday"), [(date(2024, 3, 8), date(2024, 3, 11)),
+                                                (date(2024, 11, 1), date(2024, 11, 4))])
+def test_sessions_either_side_of_a_dst_weekend_hold_23_bars_from_the_1700_open(
+        build, friday: date, monday: date) -> None:
+    ts = build.session_ts(friday) + build.session_ts(monday)
+    ohlcv = [(100 + k, 101 + k, 99 + k, 100.5 + k, 10.0) for k in range(len(ts))]
+    bars = build.bars_from("ES", ts, ohlcv)
+    d = daily_bars(bars)
+    assert d.day.tolist() == [_day_id(friday), _day_id(monday)]
+    assert d.sessions.first.tolist() == [0, 23] and d.sessions.last.tolist() == [22, 45]
+    # Session opens move by an hour in UTC across the change; the rule follows them.
+    assert [int(bars.ts[i]) for i in d.sessions.first] == [_ns(session_open(friday)), _ns(session_open(monday))]
+    assert d.open.tolist() == [100.0, 123.0]
+    assert d.high.tolist() == [101.0 + 22, 101.0 + 45]
+    assert d.low.tolist() == [99.0, 99.0 + 23]
+    assert d.close.tolist() == [100.5 + 22, 100.5 + 45]
+    assert d.volume.tolist() == [230.0, 230.0]
+
+
+def test_a_first_session_joined_late_has_unknown_open_high_low_but_a_known_close(build) -> None:
+    ts = build.session_ts(date(2024, 1, 9), range(5, 8)) + build.session_ts(date(2024, 1, 10), range(2))
+    bars = build.bars_from("ES", ts, [(10, 12, 9, 11, 1)] * 5)
+    d = daily_bars(bars)
+    assert not d.sessions.first_complete
+    assert np.isnan([d.open[0], d.high[0], d.low[0], d.volume[0]]).all()
+    assert d.close.tolist() == [11.0, 11.0] and d.high[1] == 12.0
+
+
+def test_session_high_low_so_far_runs_within_each_session_only(build) -> None:
+    ts = build.session_ts(date(2024, 1, 9), range(3)) + build.session_ts(date(2024, 1, 10), range(3))
+    highs = [5.0, 7.0, 6.0, 3.0, 4.0, 2.0]
+    lows = [4.0, 3.0, 5.0, 2.0, 1.0, 1.5]
+    bars = build.bars_from("ES", ts, [(h, h, lo, lo, 1.0) for h, lo in zip(highs, lows, strict=True)])
+    sessions = sessions_of(bars.ts)
+    high, low = session_high_low_so_far(bars, sessions)
+    assert high.tolist() == [5.0, 7.0, 7.0, 3.0, 4.0, 4.0]
+    assert low.tolist() == [4.0, 3.0, 3.0, 2.0, 1.0, 1.0]
+    high4, low4 = session_high_low_so_far(bars, sessions, start=4)
+    assert high4.tolist() == [4.0, 4.0] and low4.tolist() == [1.0, 1.0]
