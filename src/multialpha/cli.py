@@ -58,6 +58,39 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(config=args.config, workdir=args.workdir, start=args.start, end=args.end, out=sys.stdout)
 
 
+def _cfg(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from multialpha.config import load_app_config
+
+    return load_app_config(args.config)
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from multialpha.runner.ops import status
+
+    return status(_cfg(args), as_json=args.json, out=sys.stdout)
+
+
+def _cmd_halt(args: argparse.Namespace) -> int:
+    from multialpha.runner.ops import halt
+
+    return halt(_cfg(args), strategy=args.strategy, flatten=args.flatten, reducing=args.reducing,
+                reason=args.reason, by=args.by, out=sys.stdout)
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from multialpha.runner.ops import resume
+
+    return resume(_cfg(args), strategy=args.strategy, reason=args.reason, by=args.by, out=sys.stdout)
+
+
+def _cmd_orders(args: argparse.Namespace) -> int:
+    from multialpha.runner.ops import orders_list, orders_resolve
+
+    if args.orders_command == "resolve":
+        return orders_resolve(_cfg(args), intent_id=args.intent_id, sent=args.sent, by=args.by, out=sys.stdout)
+    return orders_list(_cfg(args), show_all=args.all, out=sys.stdout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="multialpha", description="Multi-alpha futures trading daemon.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -77,6 +110,42 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--config", default="config.multi_alpha.yml")
     c.add_argument("--allow-unverified-models", action="store_true")
     c.set_defaults(func=_cmd_check)
+
+    st = sub.add_parser("status", help="positions, daily P&L vs stop, halts, orders needing attention")
+    st.add_argument("--config", default="config.multi_alpha.yml")
+    st.add_argument("--json", action="store_true", help="machine-readable output")
+    st.set_defaults(func=_cmd_status)
+
+    h = sub.add_parser("halt", help="stop new entries (kill switch); exits go on; survives restarts")
+    h.add_argument("--config", default="config.multi_alpha.yml")
+    h.add_argument("--strategy", help="only this strategy (default: the whole account)")
+    h.add_argument("--flatten", action="store_true", help="also close every open position at the next bar")
+    h.add_argument("--reducing", action="store_true", help="REDUCING (exits only) rather than HALTED")
+    h.add_argument("--reason", required=True)
+    h.add_argument("--by", help="who (default: the login name)")
+    h.set_defaults(func=_cmd_halt)
+
+    rs = sub.add_parser("resume", help="back to ACTIVE after a halt")
+    rs.add_argument("--config", default="config.multi_alpha.yml")
+    rs.add_argument("--strategy", help="only this strategy (default: the whole account)")
+    rs.add_argument("--reason", default="resumed by operator")
+    rs.add_argument("--by")
+    rs.set_defaults(func=_cmd_resume)
+
+    o = sub.add_parser("orders", help="the order outbox: list orders needing attention, settle unknown ones")
+    o.add_argument("--config", default="config.multi_alpha.yml")
+    osub = o.add_subparsers(dest="orders_command")
+    ol = osub.add_parser("list", help="orders pending or of unknown outcome (--all: every order)")
+    ol.add_argument("--all", action="store_true")
+    ol.add_argument("--config", default=argparse.SUPPRESS)
+    orv = osub.add_parser("resolve", help="settle an order of unknown outcome after checking the broker")
+    orv.add_argument("intent_id")
+    orv.add_argument("--config", default=argparse.SUPPRESS)
+    g = orv.add_mutually_exclusive_group(required=True)
+    g.add_argument("--sent", dest="sent", action="store_true", help="the broker received it")
+    g.add_argument("--not-sent", dest="sent", action="store_false", help="the broker did not receive it")
+    orv.add_argument("--by")
+    o.set_defaults(func=_cmd_orders, all=False)
 
     s = sub.add_parser("webhook-sink", help="a local webhook receiver that records every POST as JSONL")
     s.add_argument("--host", default="127.0.0.1")

@@ -47,3 +47,12 @@ def test_start_date_keeps_only_warmup_bars_before_it():
     first_live = next(g for g in groups if not g.historical)
     assert first_live.trading_day == date(2024, 3, 5)
     assert all(g.trading_day < date(2024, 3, 5) for g in hist)
+
+
+def test_resume_after_a_processed_bar_time_makes_it_and_earlier_ones_warmup():
+    t0 = _ns(2024, 3, 5, 14)
+    times = [t0 + i * H for i in range(10)]
+    src = ReplaySource({"ES": _bars("ES", times)}, warmup_bars=2, resume_after_ns=times[6])
+    groups = list(src.groups())
+    assert [g.ts_ns for g in groups if not g.historical] == times[7:]
+    assert [g.ts_ns for g in groups if g.historical] == times[5:7]

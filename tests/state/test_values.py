@@ -78,3 +78,12 @@ def test_redact_then_urls_and_url_paths_removed() -> None:
     assert redact("failed: https://host/path?x=1 after 3 tries") == "failed: <redacted-url> after 3 tries"
     assert redact("with url: /trading/webhook/abc/def (Caused by X)") == "with url: <redacted> (Caused by X)"
     assert redact(None) is None
+
+
+def test_secret_looking_keys_are_whole_name_parts_not_substrings():
+    from multialpha.state.values import _secret_looking
+
+    for key in ("url", "webhook_url", "apiKey", "API_KEY", "discord-webhook", "auth.token", "password"):
+        assert _secret_looking(key), key
+    for key in ("VX_hourly_return", "ES_hourly_z", "curly", "tokenizer_version"):
+        assert not _secret_looking(key), key

@@ -1,72 +1,90 @@
-"""OrderRouter: every order intent becomes one webhook, at most once."""
+"""OrderRouter: every order intent is committed to the outbox, then becomes one webhook."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from multialpha.alerts.notifier import Level, Notifier
 from multialpha.execution.intents import DeliveryResult, DeliveryStatus, OrderIntent
 from multialpha.execution.payloads import build_payload
+from multialpha.state import IntentAction, OutboxIntent, OutboxRecord, OutboxStatus, StateStore
 
 log = logging.getLogger(__name__)
 
 
-class Deliverer:
+class Deliverer(Protocol):
     """What the router needs from a webhook client."""
 
-    def deliver(self, url: str, payload: Mapping[str, object], *, label: str) -> DeliveryResult:
-        raise NotImplementedError
+    def deliver(self, url: str, payload: Mapping[str, object], *, label: str) -> DeliveryResult: ...
 
 
 @dataclass(frozen=True)
 class Routed:
     intent: OrderIntent
     result: DeliveryResult
-    outbox_ns: int  # perf_counter_ns when the intent was recorded, before the POST
+    outbox_ns: int  # perf_counter_ns when the outbox row was committed, before the POST
     done_ns: int  # perf_counter_ns when the POST finished
+    replayed: bool = False  # the intent was already in the outbox: nothing was sent
 
 
 class OrderRouter:
-    """Builds the payload, records the intent, then POSTs it to the strategy's webhook.
+    """Outbox first, then the POST, then the outcome; an intent id is POSTed at most once.
 
-    An intent id is delivered at most once per router: asking again returns the first
-    result without a second POST. ``on_routed`` observers see every routed intent (for the
-    summary and latency figures); they must be quick and must not raise.
+    An intent already in the outbox (the same bar processed again after a restart) is not
+    sent again: its recorded outcome is returned (``replayed``). A row that was in flight when
+    the last process stopped is UNKNOWN until an operator settles it; one settled as "not
+    delivered" is delivered now.
     """
 
     def __init__(self, client: Deliverer, webhook_urls: Mapping[str, str], notifier: Notifier,
-                 on_routed: Callable[[Routed], None] | None = None) -> None:
+                 store: StateStore, on_routed: Callable[[Routed], None] | None = None) -> None:
         self._client = client
         self._urls = dict(webhook_urls)
         self._notifier = notifier
+        self._store = store
         self._on_routed = on_routed
-        self._seen: dict[str, DeliveryResult] = {}
-        self._lock = threading.Lock()
 
     def submit(self, intent: OrderIntent) -> DeliveryResult:
-        with self._lock:
-            earlier = self._seen.get(intent.intent_id)
-        if earlier is not None:
-            log.warning("order.duplicate intent=%s status=%s", intent.intent_id, earlier.status)
-            return earlier
         payload = build_payload(intent)
-        url = self._urls[intent.strategy]
+        outbox = self._store.outbox
+        added = outbox.add(OutboxIntent(intent.intent_id, intent.strategy, intent.symbol,
+                                        IntentAction(intent.action.value), intent.quantity, repr(intent.price),
+                                        intent.signal_time, payload))
+        if not added:
+            earlier = outbox.get(intent.intent_id)
+            assert earlier is not None
+            if not (earlier.status is OutboxStatus.FAILED and earlier.resolved_by):
+                return self._replayed(intent, earlier)
+            outbox.requeue_resolved(intent.intent_id)
         outbox_ns = time.perf_counter_ns()
-        result = self._client.deliver(url, payload, label=intent.strategy)
+        result = self._client.deliver(self._urls[intent.strategy], payload, label=intent.strategy)
         done_ns = time.perf_counter_ns()
-        with self._lock:
-            self._seen[intent.intent_id] = result
-        log.info("order.routed intent=%s action=%s qty=%d price=%s status=%s attempts=%d",
-                 intent.intent_id, intent.action, intent.quantity, intent.price, result.status,
-                 result.attempts)
+        outbox.mark(intent.intent_id, OutboxStatus(result.status.value), http_status=result.http_status,
+                    detail=result.detail, attempts=result.attempts)
+        log.info("order.routed intent=%s action=%s qty=%d price=%r status=%s attempts=%d",
+                 intent.intent_id, intent.action, intent.quantity, intent.price, result.status, result.attempts)
         if result.status is not DeliveryStatus.SENT:
             level = Level.CRITICAL if result.status is DeliveryStatus.UNKNOWN else Level.WARNING
             self._notifier.notify(level, f"Order {result.status}: {intent.strategy} {intent.symbol} {intent.action}",
                                   result.detail, {"intent": intent.intent_id})
         if self._on_routed is not None:
             self._on_routed(Routed(intent, result, outbox_ns, done_ns))
+        return result
+
+    def _replayed(self, intent: OrderIntent, row: OutboxRecord) -> DeliveryResult:
+        status = DeliveryStatus(row.status.value)
+        if status is DeliveryStatus.PENDING:  # only this process writes PENDING rows, and it is done with them
+            status = DeliveryStatus.UNKNOWN
+        log.warning("order.replayed intent=%s status=%s: already in the outbox, not sent again",
+                    intent.intent_id, status)
+        result = DeliveryResult(status=status, http_status=row.http_status, attempts=0,
+                                detail=f"already in the outbox as {row.status.value}; not sent again",
+                                elapsed_secs=0.0)
+        if self._on_routed is not None:
+            now = time.perf_counter_ns()
+            self._on_routed(Routed(intent, result, now, now, replayed=True))
         return result

@@ -20,12 +20,14 @@ class ReplaySource:
     """Every symbol's bars, grouped by bar start time, oldest first.
 
     Orders may go out from the first trading day ``start`` on (or after the first
-    ``warmup_bars`` bar times when no start is given). Before that, ``warmup_bars`` bar
-    times are replayed as warm-up: strategies build their state but never send an order.
+    ``warmup_bars`` bar times when no start is given), and never for a bar time at or before
+    ``resume_after_ns`` (processed before a restart). Before that, ``warmup_bars`` bar times
+    are replayed as warm-up: strategies build their state but never send an order.
     """
 
     def __init__(self, bars: Mapping[str, BarArrays], *, warmup_bars: int,
-                 start: date | None = None, end: date | None = None) -> None:
+                 start: date | None = None, end: date | None = None,
+                 resume_after_ns: int | None = None) -> None:
         if warmup_bars < 0:
             raise ValueError("warmup_bars must be >= 0")
         self._bars = dict(bars)
@@ -41,6 +43,8 @@ class ReplaySource:
         if end is not None:
             times = times[[trading_day(_close_time(int(t))) <= end for t in times]] if len(times) else times
         first_live = self._first_live_index(times, start, warmup_bars)
+        if resume_after_ns is not None:  # after a restart: bar times already processed are warm-up
+            first_live = max(first_live, int(np.searchsorted(times, resume_after_ns, side="right")))
         self._times = times[max(0, first_live - warmup_bars):]
         self._first_live_ts = int(times[first_live]) if first_live < len(times) else None
 

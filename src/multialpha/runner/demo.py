@@ -45,7 +45,11 @@ def run_demo(*, config: str | Path, workdir: str | Path, start: date | None, end
                 f"{workdir / sub} is missing; create the demo inputs with `make demo`, or with "
                 f"`multialpha-research sample-data --out {workdir}/data` and "
                 f"`multialpha-research train-demo --data {workdir}/data --out {workdir}/models`")
-    (workdir / "state").mkdir(exist_ok=True)
+    state = workdir / "state"
+    if state.exists():  # every demo run starts flat, with no halts and an empty outbox
+        for f in state.iterdir():
+            f.unlink()
+    state.mkdir(exist_ok=True)
     sink_log = workdir / "webhooks.jsonl"
     sink_log.unlink(missing_ok=True)
     with WebhookSink(sink_log) as sink:

@@ -7,21 +7,27 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from multialpha.alerts import Level, Notifier, make_notifier
+from multialpha.calendar import trading_day
 from multialpha.clock import ManualClock
 from multialpha.config import AppConfig, ResolvedStrategy, resolve_strategies
 from multialpha.contracts import load_contracts
 from multialpha.errors import ConfigError, WorkerError
 from multialpha.execution import TradersPostClient
 from multialpha.execution.router import Deliverer, OrderRouter, Routed
+from multialpha.feeds.bar import BarGroup
 from multialpha.feeds.replay_files import load_symbols
 from multialpha.feeds.replay_source import ReplaySource
 from multialpha.portfolio import AccountLimits, CoordinatorEvent, EventKind, PortfolioCoordinator, StrategyLimits
+from multialpha.runner.ledger import StoreLedger
+from multialpha.runner.lock import DaemonLock
+from multialpha.runner.recovery import CHECKPOINT, HaltSync, Recovery, recover
 from multialpha.runner.worker import StrategyWorker, WorkerServices
-from multialpha.strategy.position import ClosedTrade, Ledger, MemoryLedger
+from multialpha.state import StateStore
+from multialpha.strategy.position import ClosedTrade
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +48,8 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     coordinator: dict[str, Any] = field(default_factory=dict)
     trades: list[ClosedTrade] = field(default_factory=list)
-    daily_stops: list[dict[str, Any]] = field(default_factory=list)
     routed: list[Routed] = field(default_factory=list)
+    daily_stops: list[dict[str, Any]] = field(default_factory=list)
     bar_times: int = 0
     live_bar_times: int = 0
     first_live_time: str | None = None
@@ -53,13 +59,12 @@ class RunReport:
 class MultiAlphaRunner:
     def __init__(self, cfg: AppConfig, *, options: RunOptions | None = None,
                  client: Deliverer | None = None, notifier: Notifier | None = None,
-                 ledger: Ledger | None = None,
                  on_routed: Callable[[Routed], None] | None = None) -> None:
         self.cfg = cfg
         self.options = options or RunOptions()
         rt = cfg.runtime
         self.contracts = load_contracts(rt.contracts_path)
-        self.clock = ManualClock(start=_epoch())
+        self.clock = ManualClock(start=datetime(1970, 1, 1, tzinfo=UTC))
         self.notifier = notifier or make_notifier(
             rt.alerts.discord_webhook_url.get_secret_value() if rt.alerts.discord_webhook_url else None,
             rt.alerts.queue_size)
@@ -76,23 +81,10 @@ class MultiAlphaRunner:
             timeout_secs=rt.webhook.timeout_secs, max_attempts=rt.webhook.max_attempts,
             max_retry_wait_secs=rt.webhook.max_retry_wait_secs)
         self._on_routed = on_routed
-
-        def routed(r: Routed) -> None:
-            self.report.routed.append(r)
-            if self._on_routed is not None:
-                self._on_routed(r)
-
-        self.router = OrderRouter(self.client, {s.name: s.broker_account.get_secret_value() for s in self.strategies},
-                                  self.notifier, on_routed=routed)
-        self.ledger = ledger or MemoryLedger()
         self.references = tuple(rt.data.reference_symbols)
-        services = WorkerServices(
-            contracts=self.contracts, coordinator=self.coordinator, router=self.router,
-            notifier=self.notifier, ledger=self.ledger, references=self.references, base_dir=cfg.base_dir,
-            allow_unverified_models=_pick(self.options.allow_unverified_models, rt.allow_unverified_models),
-            ticker_format=rt.webhook.ticker_format)
-        self.workers = [StrategyWorker(s, services) for s in self.strategies]
+        self.workers: list[StrategyWorker] = []
 
+    # -- events --------------------------------------------------------------------------------
     def _on_coordinator_event(self, event: CoordinatorEvent) -> None:
         if event.kind is EventKind.DAILY_STOP_HIT:
             row = {"trading_day": event.trading_day.isoformat(), "scope": event.scope,
@@ -102,9 +94,28 @@ class MultiAlphaRunner:
                                  f"daily P&L {row['pnl']} on {row['trading_day']}; flattening and blocking "
                                  "entries until the next CME trading day")
 
+    def _routed(self, r: Routed) -> None:
+        self.report.routed.append(r)
+        if self._on_routed is not None:
+            self._on_routed(r)
+
     @property
     def fail_fast(self) -> bool:
         return _pick(self.options.fail_fast, self.cfg.runtime.fail_fast)
+
+    # -- start-up --------------------------------------------------------------------------------
+    def _build_workers(self, store: StateStore, recovery: Recovery) -> None:
+        rt = self.cfg.runtime
+        router = OrderRouter(self.client, {s.name: s.broker_account.get_secret_value() for s in self.strategies},
+                             self.notifier, store, on_routed=self._routed)
+        self.ledger = StoreLedger(store, self.coordinator.snapshot)
+        services = WorkerServices(
+            contracts=self.contracts, coordinator=self.coordinator, router=router, notifier=self.notifier,
+            ledger=self.ledger, references=self.references, base_dir=self.cfg.base_dir,
+            allow_unverified_models=_pick(self.options.allow_unverified_models, rt.allow_unverified_models),
+            ticker_format=rt.webhook.ticker_format)
+        self.workers = [StrategyWorker(s, services, exit_only=tuple(recovery.orphans.get(s.name, ())))
+                        for s in self.strategies]
 
     def prepare(self) -> list[StrategyWorker]:
         """Prepare every worker; a failing one is reported and left out (unless fail-fast)."""
@@ -125,44 +136,61 @@ class MultiAlphaRunner:
             raise WorkerError("no strategy worker could start: " + "; ".join(self.report.failed.values()))
         return ready
 
-    def source(self) -> ReplaySource:
+    def source(self, recovery: Recovery) -> ReplaySource:
         rt = self.cfg.runtime
         if rt.data.source != "replay":
             raise ConfigError(f"data source {rt.data.source!r} is not available in this build; use 'replay'",
                               file=self.cfg.source_file, key="runtime.data.source")
-        symbols = sorted({s for st in self.strategies for s in st.symbols} | set(self.references))
-        bars = load_symbols(rt.data.path, symbols)
+        symbols = ({s for st in self.strategies for s in st.symbols} | set(self.references)
+                   | {s for syms in recovery.orphans.values() for s in syms})
+        bars = load_symbols(rt.data.path, sorted(symbols))
         return ReplaySource(bars, warmup_bars=rt.data.warmup_bars,
                             start=_pick(self.options.start, rt.data.start),
-                            end=_pick(self.options.end, rt.data.end))
+                            end=_pick(self.options.end, rt.data.end), resume_after_ns=recovery.resume_after_ns)
 
+    # -- the run ---------------------------------------------------------------------------------
     def run(self) -> RunReport:
         t0 = time.perf_counter()
-        source = self.source()
-        workers = self.prepare()
-        self.notifier.notify(Level.INFO, "multialpha started",
-                             f"mode={self.cfg.runtime.mode} strategies={[w.name for w in workers]}")
-        for w in workers:
-            w.start()
-        self.report.first_live_time = None if source.first_live_time is None else source.first_live_time.isoformat()
+        lock = DaemonLock(self.cfg.runtime.state_path)
+        lock.acquire()
+        store = StateStore.open(self.cfg.runtime.state_path)
         try:
-            self._drive(source, workers)
+            recovery = recover(store, self.coordinator, self.notifier, self.strategies)
+            self.report.notes.extend(recovery.notes)
+            halts = HaltSync(store, self.coordinator, self.notifier)
+            halts.sync()
+            source = self.source(recovery)
+            self._build_workers(store, recovery)
+            workers = self.prepare()
+            self.notifier.notify(Level.INFO, "multialpha started",
+                                 f"mode={self.cfg.runtime.mode} strategies={[w.name for w in workers]}")
+            live = source.first_live_time
+            self.report.first_live_time = None if live is None else live.isoformat()
+            for w in workers:
+                w.start()
+            try:
+                self._drive(source, workers, store, halts)
+            finally:
+                for w in workers:
+                    w.inbox.end()
+                for w in workers:
+                    w.join(timeout_secs=30)
+            self._collect(workers)
         finally:
-            for w in workers:
-                w.inbox.end()
-            for w in workers:
-                w.join(timeout_secs=30)
             close = getattr(self.notifier, "close", None)
             if close is not None:
                 close(5.0)
-        self._collect(workers)
+            store.close()
+            lock.release()
         self.report.wall_secs = time.perf_counter() - t0
         return self.report
 
-    def _drive(self, source: ReplaySource, workers: list[StrategyWorker]) -> None:
+    def _drive(self, source: ReplaySource, workers: list[StrategyWorker], store: StateStore,
+               halts: HaltSync) -> None:
         for group in source.groups():
             self.clock.set(group.close_time)
             self.coordinator.roll(group.close_time)
+            halts.sync()
             group = dataclasses.replace(group, arrived_ns=time.perf_counter_ns())
             for w in workers:
                 if not w.alive:
@@ -173,10 +201,21 @@ class MultiAlphaRunner:
                     waited += self.options.worker_wait_log_secs
                     log.warning("worker.slow strategy=%s bar_time=%s waited_secs=%.0f",
                                 w.name, group.close_time.isoformat(), waited)
+            self._checkpoint(store, group)
             self.report.bar_times += 1
             self.report.live_bar_times += 0 if group.historical else 1
             if not any(w.alive for w in workers):
                 break
+
+    def _checkpoint(self, store: StateStore, group: BarGroup) -> None:
+        """The bar time is fully processed: record it with the coordinator's state, atomically."""
+        if group.historical:
+            return
+        with store.transaction() as st:
+            st.daily.save_snapshot(CHECKPOINT, trading_day(group.close_time),
+                                   {"ts_ns": group.ts_ns, "close_time": group.close_time.isoformat()})
+            st.bars.touch_many({s: group.close_time for s in group.bars})
+            self.ledger.save_snapshot(group.close_time)
 
     def _collect(self, workers: list[StrategyWorker]) -> None:
         for w in self.workers:
@@ -190,9 +229,3 @@ class MultiAlphaRunner:
 
 def _pick(override: Any, default: Any) -> Any:
     return default if override is None else override
-
-
-def _epoch() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime(1970, 1, 1, tzinfo=UTC)

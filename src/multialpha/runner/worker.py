@@ -58,8 +58,10 @@ def load_bundles(strategy: ResolvedStrategy, references: tuple[str, ...], *,
 
 
 class StrategyWorker:
-    def __init__(self, strategy: ResolvedStrategy, services: WorkerServices) -> None:
+    def __init__(self, strategy: ResolvedStrategy, services: WorkerServices,
+                 exit_only: tuple[str, ...] = ()) -> None:
         self.strategy = strategy
+        self.exit_only = exit_only  # held positions in symbols no longer configured: exits only
         self.name = strategy.name
         self.services = services
         self.state = WorkerState.CREATED
@@ -68,7 +70,8 @@ class StrategyWorker:
         self.contexts: dict[str, InstrumentContext] = {}
         self._thread: threading.Thread | None = None
         self._cerebro: bt.Cerebro | None = None
-        symbols = list(strategy.symbols) + [r for r in services.references if r not in strategy.symbols]
+        traded = list(strategy.symbols) + list(exit_only)
+        symbols = traded + [r for r in services.references if r not in traded]
         self.history = BarHistory(symbols, REQUIRED_HISTORY_BARS)
         self.inbox = Inbox(symbols, self.history)
         self._feed_symbols = symbols
@@ -100,6 +103,14 @@ class StrategyWorker:
                     references=tuple(r for r in sv.references if r != symbol), history=self.history,
                     inbox=self.inbox, coordinator=sv.coordinator, router=sv.router, ledger=sv.ledger,
                     notifier=sv.notifier)
+            for symbol in self.exit_only:
+                setup = instrument_setup(self.strategy, symbol, None, sv.base_dir)
+                self.setups[symbol] = setup
+                self.contexts[symbol] = InstrumentContext(
+                    strategy=self.name, symbol=symbol, ticker=sv.ticker_format.format(symbol=symbol),
+                    params=setup.params, bundle=None, contract=require(sv.contracts, symbol),
+                    references=(), history=self.history, inbox=self.inbox, coordinator=sv.coordinator,
+                    router=sv.router, ledger=sv.ledger, notifier=sv.notifier, exit_only=True)
         except MultialphaError as exc:
             self.fail(str(exc))
             raise WorkerError(f"strategy {self.name} cannot start: {exc}") from exc

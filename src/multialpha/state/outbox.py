@@ -171,22 +171,53 @@ class OutboxRepo(Repo):
             )
             return self._get(conn, intent_id)
 
-    def resolve(self, intent_id: str, sent: bool, by: str, detail: str | None = None) -> OutboxRecord:
-        """An operator settles an UNKNOWN intent after checking the gateway: SENT or FAILED."""
+    def resolve(self, intent_id: str, sent: bool, by: str, detail: str | None = None, *,
+                in_flight: bool = False) -> OutboxRecord:
+        """An operator settles an UNKNOWN intent after checking the gateway: SENT or FAILED.
+
+        ``in_flight=True`` also settles a PENDING row: one that was being delivered when the
+        daemon stopped. The caller must make sure no daemon is running on this store."""
         who = check_text(by, field="by")
         new = OutboxStatus.SENT if sent else OutboxStatus.FAILED
+        settleable = OPERATOR_ONLY | ({OutboxStatus.PENDING} if in_flight else frozenset())
         with self._db.transaction() as conn:
             current = self._get(conn, intent_id)
-            if current.status not in OPERATOR_ONLY:
+            if current.status not in settleable:
                 raise IllegalTransition(
                     f"outbox {intent_id}: only unknown intents are resolved, this one is {current.status.value}"
                 )
-            ensure_transition(OUTBOX_TRANSITIONS, current.status, new, what=f"outbox {intent_id}")
+            if current.status is not OutboxStatus.PENDING:
+                ensure_transition(OUTBOX_TRANSITIONS, current.status, new, what=f"outbox {intent_id}")
             conn.execute(
                 "UPDATE outbox SET status = ?, resolved_by = ?, detail = coalesce(?, detail), updated_at = ?"
                 " WHERE intent_id = ? AND status = ?",
                 (new.value, who, redact(detail), self._now(), intent_id, current.status.value),
             )
+            return self._get(conn, intent_id)
+
+    def sweep_in_flight(self, detail: str) -> list[OutboxRecord]:
+        """At start-up: every PENDING row was being delivered when the last process stopped, so
+        it may or may not have reached the gateway. Each becomes UNKNOWN for an operator."""
+        swept = []
+        with self._db.transaction() as conn:
+            rows = conn.execute("SELECT * FROM outbox WHERE status = ? ORDER BY rowid",
+                                (OutboxStatus.PENDING.value,)).fetchall()
+            for row in rows:
+                conn.execute("UPDATE outbox SET status = ?, detail = ?, updated_at = ? WHERE intent_id = ?",
+                             (OutboxStatus.UNKNOWN.value, redact(detail), self._now(), row["intent_id"]))
+                swept.append(self._get(conn, row["intent_id"]))
+        return swept
+
+    def requeue_resolved(self, intent_id: str) -> OutboxRecord:
+        """Deliver again an intent an operator settled as not delivered (FAILED with
+        ``resolved_by``): it is PENDING again. Any other FAILED row stays final."""
+        with self._db.transaction() as conn:
+            current = self._get(conn, intent_id)
+            if current.status is not OutboxStatus.FAILED or not current.resolved_by:
+                raise IllegalTransition(
+                    f"outbox {intent_id}: only intents an operator settled as not delivered are sent again")
+            conn.execute("UPDATE outbox SET status = ?, updated_at = ? WHERE intent_id = ?",
+                         (OutboxStatus.PENDING.value, self._now(), intent_id))
             return self._get(conn, intent_id)
 
     def get(self, intent_id: str) -> OutboxRecord | None:

@@ -157,6 +157,13 @@ def load_json(text: str) -> Any:
     return json.loads(text)
 
 
+def _secret_looking(key: str) -> bool:
+    """A key with a secret-like word as one of its parts ("webhook_url", "apiKey"), not inside a
+    word ("hourly")."""
+    parts = "_" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower().replace("-", "_").replace(".", "_") + "_"
+    return any(f"_{word}_" in parts for word in _SECRET_KEY_WORDS) or "apikey" in parts
+
+
 def _clean(value: object, where: str) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
@@ -177,7 +184,7 @@ def _clean(value: object, where: str) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"{where}: JSON keys must be strings, got {key!r}")
-            if any(word in key.lower() for word in _SECRET_KEY_WORDS):
+            if _secret_looking(key):
                 raise ValueError(f"{where}.{key}: refusing to store a secret-looking key in the state store")
             out[key] = _clean(item, f"{where}.{key}")
         return out

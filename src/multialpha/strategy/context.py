@@ -34,5 +34,6 @@ class InstrumentContext:
     router: OrderRouter
     ledger: Ledger
     notifier: Notifier
+    exit_only: bool = False  # a held position in a symbol no longer configured: manage its exit only
     stats: InstrumentStats = field(default_factory=InstrumentStats)
     extra: dict[str, Any] = field(default_factory=dict)

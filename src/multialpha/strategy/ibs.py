@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from datetime import datetime
 
 import backtrader as bt
 import numpy as np
@@ -28,6 +29,10 @@ from multialpha.strategy.position import ClosedTrade, OpenPosition
 log = logging.getLogger(__name__)
 
 
+def _ns(ts: datetime) -> int:
+    return int(ts.timestamp()) * 1_000_000_000 + ts.microsecond * 1000
+
+
 class IbsStrategy(bt.Strategy):
     params = (("ctx", None),)
 
@@ -35,8 +40,14 @@ class IbsStrategy(bt.Strategy):
         self.ctx: InstrumentContext = self.p.ctx
         self.data_ = self.getdatabyname(self.ctx.symbol)
         self._seen = 0
-        restored = [p for p in self.ctx.ledger.open_positions(self.ctx.strategy) if p.symbol == self.ctx.symbol]
+        ledger = self.ctx.ledger
+        restored = [p for p in ledger.open_positions(self.ctx.strategy) if p.symbol == self.ctx.symbol]
         self.position_: OpenPosition | None = restored[0] if restored else None
+        # A bar already acted on before a restart (an entry or exit at that bar time is on
+        # record) is not acted on again when it is processed a second time.
+        self._done_through = max([t for t in (ledger.last_exit_time(self.ctx.strategy, self.ctx.symbol),
+                                              self.position_.entry_time if self.position_ else None) if t],
+                                 default=None)
         p = self.ctx.params
         self._start_min, self._end_min = p.session_start_min, p.session_end_min
         self._auto_close_min, self._stop_kind = p.auto_close_min, p.stop_kind
@@ -52,6 +63,8 @@ class IbsStrategy(bt.Strategy):
         group = self.ctx.inbox.current
         if group is None or group.historical:
             return
+        if self._done_through is not None and group.close_time <= self._done_through:
+            return
         d = self.data_
         high, low, close = float(d.high[0]), float(d.low[0]), float(d.close[0])
         ibs = rules.ibs_value(high, low, close)
@@ -65,17 +78,27 @@ class IbsStrategy(bt.Strategy):
         pos = self.position_
         assert pos is not None
         ctx, p = self.ctx, self.ctx.params
+        if pos.bars_held < 0:  # restored after a restart: count this symbol's bars since the entry
+            pos.bars_held = int(np.count_nonzero(ctx.history.bars(ctx.symbol).close_ts >
+                                                 _ns(pos.entry_time))) - 1
         pos.bars_held += 1
         ctx.coordinator.mark(ctx.strategy, ctx.symbol, close, group.close_time)
         reason: ExitReason | None
         if ctx.coordinator.must_flatten(ctx.strategy):
-            reason = ExitReason.DAILY_STOP
+            reason = self._flatten_reason()
         else:
             code = rules.exit_code(close, ibs, group.close_minute, pos.bars_held, pos.stop, pos.target,
                                    p.ibs_exit_low, p.ibs_exit_high, p.max_holding_bars, self._auto_close_min)
             reason = ExitReason.from_code(code)
         if reason is not None:
             self._exit(group, close, reason)
+
+    def _flatten_reason(self) -> ExitReason:
+        status = self.ctx.coordinator.status()
+        scopes = (status.account, status.strategies[self.ctx.strategy])
+        if any(sc.flatten_requested for sc in scopes):
+            return ExitReason.HALT_FLATTEN
+        return ExitReason.DAILY_STOP
 
     def _exit(self, group: BarGroup, close: float, reason: ExitReason) -> None:
         pos = self.position_
@@ -105,6 +128,8 @@ class IbsStrategy(bt.Strategy):
     # -- flat ------------------------------------------------------------------------------
     def _consider_entry(self, group: BarGroup, close: float, ibs: float) -> None:
         ctx, p = self.ctx, self.ctx.params
+        if ctx.exit_only:
+            return
         if not rules.entry_signal(ibs, group.close_minute, p.ibs_entry_low, p.ibs_entry_high,
                                   self._start_min, self._end_min):
             return

@@ -19,7 +19,7 @@ class OpenPosition:
     target: float  # NaN when disabled
     atr: float
     ml_score: float | None
-    bars_held: int = 0
+    bars_held: int = 0  # -1 after a restart: counted from the bar history on the next bar
     features: dict[str, float] = field(default_factory=dict)
 
 
@@ -46,25 +46,5 @@ class Ledger(Protocol):
     def opened(self, position: OpenPosition) -> None: ...
     def closed(self, trade: ClosedTrade) -> None: ...
     def open_positions(self, strategy: str) -> list[OpenPosition]: ...
+    def last_exit_time(self, strategy: str, symbol: str) -> datetime | None: ...
     def trades(self) -> list[ClosedTrade]: ...
-
-
-class MemoryLedger:
-    """A ledger in memory, for backtests and research."""
-
-    def __init__(self) -> None:
-        self._open: dict[tuple[str, str], OpenPosition] = {}
-        self._trades: list[ClosedTrade] = []
-
-    def opened(self, position: OpenPosition) -> None:
-        self._open[(position.strategy, position.symbol)] = position
-
-    def closed(self, trade: ClosedTrade) -> None:
-        self._open.pop((trade.strategy, trade.symbol), None)
-        self._trades.append(trade)
-
-    def open_positions(self, strategy: str) -> list[OpenPosition]:
-        return [p for (s, _), p in self._open.items() if s == strategy]
-
-    def trades(self) -> list[ClosedTrade]:
-        return list(self._trades)
