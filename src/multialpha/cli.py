@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -34,6 +35,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     runner = MultiAlphaRunner(cfg, options=RunOptions(
         start=args.start, end=args.end, fail_fast=True if args.fail_fast else None,
         allow_unverified_models=True if args.allow_unverified_models else None))
+    def stop(signum: int, _frame: object) -> None:
+        logging.getLogger("multialpha").info("signal %s: stopping after the current bar", signum)
+        runner.request_stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     report = runner.run()
     print(format_summary(report))
     return EXIT_WORKER if report.failed else EXIT_OK

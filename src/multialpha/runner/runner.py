@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,6 +84,11 @@ class MultiAlphaRunner:
         self._on_routed = on_routed
         self.references = tuple(rt.data.reference_symbols)
         self.workers: list[StrategyWorker] = []
+        self._stop = threading.Event()
+
+    def request_stop(self) -> None:
+        """Stop after the bar time being processed (SIGTERM/SIGINT): its state is committed first."""
+        self._stop.set()
 
     # -- events --------------------------------------------------------------------------------
     def _on_coordinator_event(self, event: CoordinatorEvent) -> None:
@@ -201,9 +207,16 @@ class MultiAlphaRunner:
                     waited += self.options.worker_wait_log_secs
                     log.warning("worker.slow strategy=%s bar_time=%s waited_secs=%.0f",
                                 w.name, group.close_time.isoformat(), waited)
+            for w in workers:
+                if w.fatal is not None:
+                    raise w.fatal
             self._checkpoint(store, group)
             self.report.bar_times += 1
             self.report.live_bar_times += 0 if group.historical else 1
+            if self._stop.is_set():
+                log.info("runner.stopping after bar_time=%s", group.close_time.isoformat())
+                self.report.notes.append(f"stopped on request after bar {group.close_time.isoformat()}")
+                break
             if not any(w.alive for w in workers):
                 break
 

@@ -13,7 +13,7 @@ import backtrader as bt
 from multialpha.alerts.notifier import Level, Notifier
 from multialpha.config import ResolvedStrategy
 from multialpha.contracts import ContractSpec, require
-from multialpha.errors import MultialphaError, WorkerError
+from multialpha.errors import FatalError, MultialphaError, WorkerError
 from multialpha.execution.router import OrderRouter
 from multialpha.features import REQUIRED_HISTORY_BARS, unknown_features
 from multialpha.feeds.btfeed import InboxFeed, StepBarrier
@@ -66,6 +66,7 @@ class StrategyWorker:
         self.services = services
         self.state = WorkerState.CREATED
         self.error: str | None = None
+        self.fatal: FatalError | None = None  # an error that must stop the whole process
         self.setups: dict[str, InstrumentSetup] = {}
         self.contexts: dict[str, InstrumentContext] = {}
         self._thread: threading.Thread | None = None
@@ -132,6 +133,11 @@ class StrategyWorker:
         assert self._cerebro is not None
         try:
             self._cerebro.run()
+        except FatalError as exc:  # e.g. the state store is unusable: the process must stop
+            log.critical("worker.fatal strategy=%s error=%s", self.name, exc)
+            self.fatal = exc
+            self.fail(str(exc))
+            return
         except Exception as exc:  # one worker's failure must not take the others down
             log.exception("worker.crashed strategy=%s", self.name)
             self.fail(f"{type(exc).__name__}: {exc}")
