@@ -15,18 +15,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src research tests benchmarks
 	$(VENV)/bin/mypy src research
 
+DEMO_DIR ?= demo_run
+
 demo: $(STAMP)
-	$(VENV)/bin/multialpha demo --workdir demo_run
+	@test -d $(DEMO_DIR)/data || $(VENV)/bin/multialpha-research sample-data --out $(DEMO_DIR)/data
+	@test -d $(DEMO_DIR)/models || $(VENV)/bin/multialpha-research train-demo --data $(DEMO_DIR)/data \
+		--config config.multi_alpha.yml --out $(DEMO_DIR)/models --train-end 2024-07-01
+	$(VENV)/bin/multialpha demo --config config.multi_alpha.yml --workdir $(DEMO_DIR) --from 2024-07-01
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) demo_run .pytest_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

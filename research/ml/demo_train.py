@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import yaml
+from multialpha.research.ml.trades import label_signals, simulate_trades
 from sklearn.ensemble import RandomForestClassifier
 
 from multialpha.contracts import ContractSpec, load_contracts
@@ -28,7 +29,6 @@ from multialpha.features import compute_features, trading_day_ids
 from multialpha.features.bars import BarArrays
 from multialpha.feeds.replay_files import load_symbols
 from multialpha.models import write_model_bundle
-from multialpha.research.ml.trades import label_signals, simulate_trades
 from multialpha.strategy.params import IbsParams
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ def close_minutes(bars: BarArrays) -> np.ndarray:
 
 
 @njit(cache=False)
-def _signals(high, low, close, minute, lo, hi, start, end):  # type: ignore[no-untyped-def]
+def _signals(high, low, close, minute, lo, hi, start, end):
     n = close.shape[0]
     out = np.zeros(n, dtype=np.bool_)
     ibs = np.empty(n)
@@ -39,7 +39,7 @@ def _signals(high, low, close, minute, lo, hi, start, end):  # type: ignore[no-u
 
 
 @njit(cache=False)
-def _exit_from(i, close, ibs, minute, atr, kind, stop_pct, stop_mult, tp_pct, tp_mult,  # type: ignore[no-untyped-def]
+def _exit_from(i, close, ibs, minute, atr, kind, stop_pct, stop_mult, tp_pct, tp_mult,
                exit_lo, exit_hi, max_bars, auto_close):
     entry = close[i]
     stop = R.stop_price(entry, atr[i], kind, stop_pct, stop_mult)
@@ -53,7 +53,7 @@ def _exit_from(i, close, ibs, minute, atr, kind, stop_pct, stop_mult, tp_pct, tp
 
 
 @njit(cache=False)
-def _label(sig, close, ibs, minute, atr, kind, stop_pct, stop_mult, tp_pct, tp_mult,  # type: ignore[no-untyped-def]
+def _label(sig, close, ibs, minute, atr, kind, stop_pct, stop_mult, tp_pct, tp_mult,
            exit_lo, exit_hi, max_bars, auto_close):
     idx = np.nonzero(sig)[0]
     exits = np.empty(idx.shape[0], dtype=np.int64)
@@ -65,7 +65,7 @@ def _label(sig, close, ibs, minute, atr, kind, stop_pct, stop_mult, tp_pct, tp_m
 
 
 @njit(cache=False)
-def _chain(entries, exits, accept):  # type: ignore[no-untyped-def]
+def _chain(entries, exits, accept):
     """Flat-only: take an accepted signal only after the previous trade's exit bar. A trade
     still open when the data ends (exit -1) is taken and holds the instrument to the end."""
     keep = np.zeros(entries.shape[0], dtype=np.bool_)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
+from multialpha.config import AppConfig
 from multialpha.errors import FatalError, MultialphaError, WorkerError
 
 EXIT_OK = 0
@@ -65,7 +66,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(config=args.config, workdir=args.workdir, start=args.start, end=args.end, out=sys.stdout)
 
 
-def _cfg(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _cfg(args: argparse.Namespace) -> AppConfig:
     from multialpha.config import load_app_config
 
     return load_app_config(args.config)

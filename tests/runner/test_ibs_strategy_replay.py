@@ -74,8 +74,8 @@ def test_warmup_bars_never_send_orders(make_setup: MakeSetup):
 
 
 def test_ml_filter_below_threshold_blocks_every_entry(make_setup: MakeSetup):
-    from sklearn.ensemble import RandomForestClassifier
     import numpy as np
+    from sklearn.ensemble import RandomForestClassifier
 
     never = RandomForestClassifier(n_estimators=3, random_state=0).fit(
         np.random.default_rng(0).normal(size=(40, 2)), np.r_[np.zeros(39, int), 1])  # P(1) ~ 0

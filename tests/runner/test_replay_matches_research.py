@@ -7,13 +7,13 @@ from datetime import date
 
 import numpy as np
 import pytest
+from multialpha.research.ml.demo_train import train_symbol
+from multialpha.research.ml.trades import label_signals, simulate_trades
+from multialpha.research.sampledata import generate_sample_bars
 
 from multialpha.contracts import load_contracts
 from multialpha.features import compute_features
 from multialpha.models import load_model_bundle
-from multialpha.research.ml.demo_train import train_symbol
-from multialpha.research.ml.trades import label_signals, simulate_trades
-from multialpha.research.sampledata import generate_sample_bars
 from multialpha.runner import MultiAlphaRunner, RunOptions
 from multialpha.strategy.params import IbsParams
 
@@ -80,8 +80,9 @@ def _first_live_close_ns(report) -> int:
 
 def _first_replayed_ts(bars, warmup: int) -> int:
     times = np.unique(np.concatenate([b.ts for b in bars.values()]))
-    from multialpha.calendar import trading_day
     from datetime import UTC, datetime, timedelta
+
+    from multialpha.calendar import trading_day
 
     days = [trading_day(datetime.fromtimestamp(t / 1e9, tz=UTC) + timedelta(hours=1)) for t in times]
     first_live = next(i for i, d in enumerate(days) if d >= TRADE_FROM)

@@ -4,8 +4,15 @@ import pytest
 
 from multialpha.strategy import rules, rules_jit
 from multialpha.strategy.rules import (
-    EXIT_AUTO_CLOSE, EXIT_IBS, EXIT_MAX_BARS, EXIT_NONE, EXIT_STOP, EXIT_TAKE_PROFIT,
-    STOP_ATR, STOP_NONE, STOP_PERCENT,
+    EXIT_AUTO_CLOSE,
+    EXIT_IBS,
+    EXIT_MAX_BARS,
+    EXIT_NONE,
+    EXIT_STOP,
+    EXIT_TAKE_PROFIT,
+    STOP_ATR,
+    STOP_NONE,
+    STOP_PERCENT,
 )
 
 NAN = math.nan

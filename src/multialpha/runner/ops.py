@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from multialpha.config import AppConfig

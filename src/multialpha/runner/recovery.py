@@ -62,11 +62,11 @@ def recover(store: StateStore, coordinator: PortfolioCoordinator, notifier: Noti
     snap = store.daily.load_snapshot(COORDINATOR_SNAPSHOT)
     if snap is not None:
         coordinator.restore(snap.data)
-    held = {(p.strategy, p.symbol) for p in positions}
+    on_record = {(p.strategy, p.symbol) for p in positions}
     in_coordinator = {(p.strategy, p.symbol) for p in coordinator.status().positions}
-    if held != in_coordinator:
-        raise StateError(f"{store.path}: positions {sorted(held)} disagree with the coordinator's saved state "
-                         f"{sorted(in_coordinator)}; refusing to guess")
+    if on_record != in_coordinator:
+        raise StateError(f"{store.path}: positions {sorted(on_record)} disagree with the coordinator's saved "
+                         f"state {sorted(in_coordinator)}; refusing to guess")
 
     cp = store.daily.load_snapshot(CHECKPOINT)
     if cp is not None:

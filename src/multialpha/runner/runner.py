@@ -22,10 +22,17 @@ from multialpha.execution.router import Deliverer, OrderRouter, Routed
 from multialpha.feeds.bar import BarGroup
 from multialpha.feeds.replay_files import load_symbols
 from multialpha.feeds.replay_source import ReplaySource
-from multialpha.portfolio import AccountLimits, CoordinatorEvent, EventKind, PortfolioCoordinator, StrategyLimits
+from multialpha.portfolio import (
+    AccountLimits,
+    CoordinatorEvent,
+    EventKind,
+    PortfolioCoordinator,
+    StrategyLimits,
+)
 from multialpha.runner.ledger import StoreLedger
 from multialpha.runner.lock import DaemonLock
 from multialpha.runner.recovery import CHECKPOINT, HaltSync, Recovery, recover
+from multialpha.runner.systemd import sd_notify
 from multialpha.runner.worker import StrategyWorker, WorkerServices
 from multialpha.state import StateStore
 from multialpha.strategy.position import ClosedTrade
@@ -174,6 +181,7 @@ class MultiAlphaRunner:
             self.report.first_live_time = None if live is None else live.isoformat()
             for w in workers:
                 w.start()
+            sd_notify(f"READY=1\nSTATUS=trading {len(workers)} strategies")
             try:
                 self._drive(source, workers, store, halts)
             finally:
@@ -183,6 +191,7 @@ class MultiAlphaRunner:
                     w.join(timeout_secs=30)
             self._collect(workers)
         finally:
+            sd_notify("STOPPING=1")
             close = getattr(self.notifier, "close", None)
             if close is not None:
                 close(5.0)
@@ -211,6 +220,7 @@ class MultiAlphaRunner:
                 if w.fatal is not None:
                     raise w.fatal
             self._checkpoint(store, group)
+            sd_notify(f"WATCHDOG=1\nSTATUS=last bar {group.close_time.isoformat()}")
             self.report.bar_times += 1
             self.report.live_bar_times += 0 if group.historical else 1
             if self._stop.is_set():
