@@ -13,7 +13,7 @@ HOOK = "https://webhooks.traderspost.io/trading/webhook/0f3c9a/s3cr3t-t0ken"
 
 @pytest.mark.parametrize(("url", "shown"), [
     (HOOK, "https://webhooks.traderspost.io/***"),
-    ("https://user:pw@discord.com:443/api/webhooks/1/abc?x=1", "https://discord.com/***"),
+    ("https://user:pw@discord.com:443/api/webhooks/1/abc?x=1", "https://discord.com:443/***"),
     ("not a url", "***"),
     ("", "***"),
     ("http://[::1", "***"),

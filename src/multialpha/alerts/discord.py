@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from discord_webhook import DiscordEmbed, DiscordWebhook
 
 from multialpha.alerts.notifier import Alert, AlertQueue, Level, LogNotifier
+from multialpha.redaction import redact_url, root_cause
 
 COLOURS = {Level.INFO: 0x3498DB, Level.WARNING: 0xF39C12, Level.CRITICAL: 0xE74C3C}
 
@@ -36,34 +37,6 @@ class DiscordDeliveryError(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
-
-
-def redact_url(url: str) -> str:
-    """``scheme://host[:port]/***``: shows which endpoint, never the token in the path."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "***"
-    if not parts.scheme or not parts.hostname:
-        return "***"
-    netloc = parts.hostname if port is None else f"{parts.hostname}:{port}"
-    return f"{parts.scheme}://{netloc}/***"
-
-
-def _root_cause(exc: BaseException) -> str:
-    """The innermost OS-level reason (e.g. 'Connection refused'), else that error's type."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    last: BaseException = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        last = current
-        if isinstance(current, OSError) and current.strerror:
-            return str(current.strerror)
-        candidates = (getattr(current, "reason", None), *current.args[:1], current.__cause__, current.__context__)
-        current = next((c for c in candidates if isinstance(c, BaseException) and id(c) not in seen), None)
-    return type(last).__name__
 
 
 def _cut(text: str, limit: int) -> str:
@@ -141,7 +114,7 @@ class DiscordNotifier(AlertQueue):
         # Built from the innermost cause, never from str(exc): requests quotes the URL.
         if isinstance(exc, DiscordDeliveryError):
             return str(exc)
-        text = f"{type(exc).__name__}: {_root_cause(exc)}"
+        text = f"{type(exc).__name__}: {root_cause(exc)}"
         path = urlsplit(self._url).path
         return text.replace(path, "/***") if len(path) > 1 else text
 

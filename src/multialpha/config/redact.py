@@ -5,28 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+
+from multialpha.redaction import redact_url
 
 if TYPE_CHECKING:
     from multialpha.config.schema import AppConfig
 
-MASK = "***"
-
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD_RECORD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message", "asctime"}
-
-
-def redact_url(url: str) -> str:
-    """Scheme and host only: ``https://webhooks.traderspost.io/***``; ``***`` if it is not a URL."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return MASK
-    if not parts.scheme or not host:
-        return MASK
-    return f"{parts.scheme}://{host}/{MASK}"
 
 
 def redact_text(text: str, secrets: Iterable[str]) -> str:

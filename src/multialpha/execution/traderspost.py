@@ -38,6 +38,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.util.retry import Retry
 
 from multialpha.execution.intents import DeliveryResult, DeliveryStatus
+from multialpha.redaction import redact_url, root_cause
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +52,6 @@ class WebhookClient(Protocol):
     """What the order router needs from an outbound webhook transport."""
 
     def deliver(self, url: str, payload: Mapping[str, Any], *, label: str) -> DeliveryResult: ...
-
-
-def redact_url(url: str) -> str:
-    """``scheme://host[:port]/***``: enough to tell endpoints apart, never the secret path."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "***"
-    if not parts.scheme or not parts.hostname:
-        return "***"
-    netloc = parts.hostname if port is None else f"{parts.hostname}:{port}"
-    return f"{parts.scheme}://{netloc}/***"
 
 
 def _scrub(text: str, url: str) -> str:
@@ -125,21 +113,6 @@ class _Attempt:
     http_status: int | None
     detail: str
     retry_after_secs: float | None = None
-
-
-def _root_cause(exc: BaseException) -> str:
-    """A short reason from the innermost error (e.g. 'Connection refused'), URL-free."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    last: BaseException = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        last = current
-        if isinstance(current, OSError) and current.strerror:
-            return str(current.strerror)
-        candidates = (getattr(current, "reason", None), *current.args[:1], current.__cause__, current.__context__)
-        current = next((c for c in candidates if isinstance(c, BaseException) and id(c) not in seen), None)
-    return type(last).__name__
 
 
 def _failed_before_sending(exc: requests.exceptions.ConnectionError) -> bool:
@@ -258,13 +231,13 @@ class TradersPostClient:
             return _Attempt(_Kind.UNKNOWN, None, f"no reply within {self.timeout_secs:g}s after sending")
         except requests.exceptions.SSLError as exc:
             # TLS fails during the handshake, before the request; repeating will not fix it.
-            return _Attempt(_Kind.FAILED, None, f"TLS error: {_root_cause(exc)}")
+            return _Attempt(_Kind.FAILED, None, f"TLS error: {root_cause(exc)}")
         except requests.exceptions.ConnectionError as exc:
             if _failed_before_sending(exc):
-                return _Attempt(_Kind.NOT_SENT, None, f"connection failed: {_root_cause(exc)}")
-            return _Attempt(_Kind.UNKNOWN, None, f"connection lost after sending: {_root_cause(exc)}")
+                return _Attempt(_Kind.NOT_SENT, None, f"connection failed: {root_cause(exc)}")
+            return _Attempt(_Kind.UNKNOWN, None, f"connection lost after sending: {root_cause(exc)}")
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-            return _Attempt(_Kind.UNKNOWN, None, f"reply broken after sending: {_root_cause(exc)}")
+            return _Attempt(_Kind.UNKNOWN, None, f"reply broken after sending: {root_cause(exc)}")
         except (requests.exceptions.URLRequired, requests.exceptions.MissingSchema,
                 requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL,
                 requests.exceptions.InvalidHeader) as exc:

@@ -7,13 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from multialpha.contracts import ContractSpec
 from multialpha.errors import ConfigError
 from multialpha.portfolio._values import iso_or_none, parse_utc_or_none, to_decimal
 from multialpha.portfolio.errors import IllegalTransition
+from multialpha.state.halts import TRADING_STATE_TRANSITIONS, TradingState
 
 ACCOUNT = "account"  # the scope name of account-wide limits, states and stops
 
@@ -82,18 +82,8 @@ def index_strategies(strategies: Iterable[StrategyLimits],
     return by_name
 
 
-class TradingState(StrEnum):
-    ACTIVE = "active"  # entries and exits
-    REDUCING = "reducing"  # exits only
-    HALTED = "halted"  # no entries; exits still go out
-
-
-# Every legal move; staying in the same state is not a move and is refused.
-TRANSITIONS: dict[TradingState, frozenset[TradingState]] = {
-    TradingState.ACTIVE: frozenset({TradingState.REDUCING, TradingState.HALTED}),
-    TradingState.REDUCING: frozenset({TradingState.ACTIVE, TradingState.HALTED}),
-    TradingState.HALTED: frozenset({TradingState.ACTIVE, TradingState.REDUCING}),
-}
+# One lifecycle for trading states, shared with the state store that persists operator halts.
+TRANSITIONS: Mapping[TradingState, frozenset[TradingState]] = TRADING_STATE_TRANSITIONS
 
 
 def can_transition(old: TradingState, new: TradingState) -> bool:

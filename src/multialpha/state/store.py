@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
+from multialpha.clock import Clock, SystemClock
 from multialpha.state.bars import BarRepo
 from multialpha.state.daily import DailyRepo
 from multialpha.state.db import Database, StateConflict
@@ -20,17 +21,6 @@ from multialpha.state.positions import Position, PositionRepo
 from multialpha.state.values import ACCOUNT_SCOPE, utc_text
 
 DEFAULT_BUSY_TIMEOUT_SECS = 10.0
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """Current time, timezone-aware."""
-        ...
-
-
-class _UtcClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class StateStore:
@@ -60,7 +50,7 @@ class StateStore:
         Raises ``StateError`` for a file that is not a readable multialpha store of a schema
         version this code knows; such a file is never modified or replaced.
         """
-        chosen = clock or _UtcClock()
+        chosen = clock or SystemClock()
         db = Database.open(Path(path), create=create, busy_timeout_secs=busy_timeout_secs,
                            now_text=lambda: utc_text(chosen.now(), field="clock.now()"))
         return cls(db, chosen)
