@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 RESULTS_PATH = Path(__file__).with_name("RESULTS.md")
+REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ def time_once(fn: Callable[[], Any]) -> float:
     start = perf_counter_ns()
     fn()
     return (perf_counter_ns() - start) / 1e9
+
+
+def best_of(fn: Callable[[], Any], repeats: int) -> float:
+    """Seconds taken by the fastest of ``repeats`` calls (the least disturbed by other work)."""
+    return min(time_once(fn) for _ in range(repeats))
 
 
 def ratio(baseline: float, candidate: float) -> str:

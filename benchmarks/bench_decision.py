@@ -1,0 +1,381 @@
+"""Decision latency inside the running daemon: bar arrival to outbox, and to the webhook POST done.
+
+The repo's config (ibs_a and ibs_b, 10 symbols each) replays deterministic sample bars with demo
+bundles trained into a temp dir by the demo's own functions, against a local webhook sink. For
+every order the arrival time of the bar group that produced it (``inbox.current.arrived_ns``,
+stamped by the hub when it releases the bar time) is read by an ``on_routed`` observer, which
+runs inside the router's submit, so the worker is still on that group. Baseline, measured in the
+same run: the same replay with every bundle scoring through scikit-learn's ``predict_proba`` at
+``n_jobs=-1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import io
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import yaml
+from _common import REPO, Timing, markdown_table, ratio, section, time_calls, time_once
+from multialpha.research.ml.demo_train import strategy_params_from_config, train_demo_bundles
+from multialpha.research.sampledata import write_sample_data
+
+from multialpha.calendar import trading_day
+from multialpha.config import load_app_config
+from multialpha.execution.intents import DeliveryStatus
+from multialpha.execution.router import Routed
+from multialpha.execution.sink import WebhookSink
+from multialpha.features import REQUIRED_HISTORY_BARS, compute_latest
+from multialpha.feeds.replay_files import load_symbols
+from multialpha.models import ModelBundle, SklearnProbability, load_model_bundle
+from multialpha.runner import MultiAlphaRunner, RunOptions
+from multialpha.runner.demo import demo_environment
+from multialpha.runner.worker import StrategyWorker
+
+CONFIG = REPO / "config.multi_alpha.yml"
+CONTRACTS = REPO / "config" / "contracts.yml"
+REFERENCES = ("ZB", "VX")
+DATA_START, DATA_END, TRAIN_END, SEED, TRAIN_SEED = date(2023, 1, 2), date(2024, 12, 31), date(2024, 7, 1), 7, 11
+REPLAY_START, REPLAY_END = date(2024, 7, 1), date(2024, 8, 30)  # two months after the training period
+BASELINE_END = date(2024, 7, 14)  # sklearn scores a row in tens of ms: its replay is the first two weeks
+TARGET_P99_US = 2000.0
+WINDOW = f"{REPLAY_START:%b %d}-{BASELINE_END:%b %d %Y}"
+FEATURE_CALLS, SCORE_CALLS, SKLEARN_CALLS = 600, 3000, 30
+
+
+class Sample(NamedTuple):
+    """One order: which worker, what, for which bar time, and its three perf_counter_ns stamps."""
+
+    strategy: str
+    action: str
+    intent_id: str
+    seq: int
+    day: date  # CME trading day of the bar time
+    arrived_ns: int
+    outbox_ns: int
+    done_ns: int
+
+    @property
+    def to_outbox_ns(self) -> int:
+        return self.outbox_ns - self.arrived_ns
+
+    @property
+    def to_done_ns(self) -> int:
+        return self.done_ns - self.arrived_ns
+
+
+class LatencyLog:
+    """``on_routed`` observer: pairs each order with the arrival time of the group that made it."""
+
+    def __init__(self) -> None:
+        self.runner: MultiAlphaRunner | None = None
+        self.samples: list[Sample] = []
+        self.problems: list[str] = []
+
+    def __call__(self, routed: Routed) -> None:
+        if getattr(routed, "replayed", False):
+            return
+        intent = routed.intent
+        assert self.runner is not None
+        group = next(w for w in self.runner.workers if w.name == intent.strategy).inbox.current
+        if group is None or group.close_time != intent.signal_time:
+            self.problems.append(f"{intent.intent_id}: not the worker's current bar group")
+            return
+        if routed.result.status is not DeliveryStatus.SENT:
+            self.problems.append(f"{intent.intent_id}: {routed.result.status}")
+        self.samples.append(Sample(intent.strategy, intent.action.value, intent.intent_id, group.seq,
+                                   trading_day(intent.signal_time), group.arrived_ns, routed.outbox_ns,
+                                   routed.done_ns))
+
+
+class SklearnRunner(MultiAlphaRunner):
+    """The daemon with every bundle scoring through ``predict_proba`` at ``n_jobs=-1``."""
+
+    def prepare(self) -> list[StrategyWorker]:
+        ready = super().prepare()
+        for worker in ready:
+            for ctx in worker.contexts.values():
+                if ctx.bundle is not None:
+                    ctx.bundle = sklearn_bundle(ctx.bundle, n_jobs=-1)
+        return ready
+
+
+def sklearn_bundle(bundle: ModelBundle, n_jobs: int) -> ModelBundle:
+    estimator = copy.copy(bundle.model)  # shallow: the same fitted trees, its own n_jobs
+    predictor = SklearnProbability(estimator, len(bundle.features))  # sets n_jobs=1 ...
+    estimator.n_jobs = n_jobs  # ... so set the wanted value after it
+    predictor.score(np.zeros(len(bundle.features)))
+    return dataclasses.replace(bundle, predictor=predictor)
+
+
+class Inputs(NamedTuple):
+    root: Path
+    data: Path
+    models: Path
+    configs: dict[str, Path]
+
+
+def prepare_inputs(root: Path) -> tuple[Inputs, float]:
+    """Sample data and demo bundles in ``root``, as ``make demo`` makes them; seconds taken."""
+    plan = strategy_params_from_config(CONFIG)
+    symbols = sorted({s for p in plan.values() for s in p["symbols"]} | set(REFERENCES))
+    data, models = root / "data", root / "models"
+
+    def make() -> None:
+        write_sample_data(data, symbols=symbols, start=DATA_START, end=DATA_END, seed=SEED)
+        with contextlib.redirect_stdout(io.StringIO()):  # one progress line per bundle
+            train_demo_bundles(data, CONFIG, models, contracts_path=CONTRACTS, references=REFERENCES,
+                               train_end=TRAIN_END, seed=TRAIN_SEED)
+
+    secs = time_once(make)
+    first = plan["ibs_a"]["symbols"]
+    configs = {
+        "2 strategies x 10 symbols": CONFIG,
+        "1 strategy x 10 symbols": variant(root / "one_strategy.yml", {"ibs_a": first}),
+        "1 strategy x 5 symbols": variant(root / "five_symbols.yml", {"ibs_a": first[:5]}),
+    }
+    return Inputs(root, data, models, configs), secs
+
+
+def variant(path: Path, keep: dict[str, Sequence[str]]) -> Path:
+    """The repo config with only the strategies in ``keep`` enabled, trading the symbols given."""
+    doc = yaml.safe_load(CONFIG.read_text())
+    doc["runtime"]["contracts_path"] = str(CONTRACTS)
+    doc["runtime"]["config_dir"] = str(REPO / doc["runtime"].get("config_dir", "config"))
+    for name, block in doc["strategies"].items():
+        block["enabled"] = name in keep
+        if name in keep:
+            block["instruments"] = list(keep[name])
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def replay(inputs: Inputs, config: Path, name: str, end: date,
+           runner_class: type[MultiAlphaRunner] = MultiAlphaRunner) -> tuple[list[Sample], float]:
+    """One replay into a fresh local sink and state file; the orders' samples and wall seconds."""
+    workdir = inputs.root / "runs" / name
+    (workdir / "state").mkdir(parents=True)
+    log = LatencyLog()
+    with WebhookSink(workdir / "webhooks.jsonl") as sink:
+        env = demo_environment(config, workdir, sink.url)
+        env.update(MULTIALPHA_DATA=str(inputs.data), MULTIALPHA_MODELS=str(inputs.models),
+                   MULTIALPHA_STATE=str(workdir / "state" / "multialpha.sqlite"))
+        runner = runner_class(load_app_config(config, env=env), options=RunOptions(start=REPLAY_START, end=end),
+                              on_routed=log)
+        log.runner = runner
+        report = runner.run()
+        received = len(sink.received)
+    if report.failed or log.problems:
+        raise RuntimeError(f"replay {name}: failed={report.failed} problems={log.problems[:3]}")
+    if received != len(log.samples) or not log.samples:
+        raise RuntimeError(f"replay {name}: {len(log.samples)} orders routed, {received} received by the sink")
+    return log.samples, report.wall_secs
+
+
+def timing(samples: Sequence[Sample], key: Callable[[Sample], int]) -> Timing:
+    return Timing.of(np.array([key(s) for s in samples], dtype=np.int64))
+
+
+def outbox(s: Sample) -> int:
+    return s.to_outbox_ns
+
+
+def done(s: Sample) -> int:
+    return s.to_done_ns
+
+
+def post(s: Sample) -> int:
+    return s.done_ns - s.outbox_ns
+
+
+def first_in_step(samples: Sequence[Sample]) -> set[str]:
+    """Intent ids of the first order each worker routed for a bar time."""
+    seen: set[tuple[str, int]] = set()
+    first = set()
+    for s in samples:
+        if (s.strategy, s.seq) not in seen:
+            seen.add((s.strategy, s.seq))
+            first.add(s.intent_id)
+    return first
+
+
+def run() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench_decision_") as tmp:
+        inputs, setup_secs = prepare_inputs(Path(tmp))
+        main_cfg = inputs.configs["2 strategies x 10 symbols"]
+        compiled, compiled_secs = replay(inputs, main_cfg, "compiled", REPLAY_END)
+        baseline, baseline_secs = replay(inputs, main_cfg, "sklearn", BASELINE_END, SklearnRunner)
+        scaled = {label: replay(inputs, cfg, label.replace(" ", "_"), BASELINE_END)[0]
+                  for label, cfg in inputs.configs.items() if cfg != main_cfg}
+        stages = stage_timings(inputs)
+
+    same = [s for s in compiled if s.day <= BASELINE_END]
+    same_orders = {s.intent_id for s in same} == {s.intent_id for s in baseline}
+    full_out, full_done = timing(compiled, outbox), timing(compiled, done)
+    c_out, c_done = timing(same, outbox), timing(same, done)
+    b_out, b_done = timing(baseline, outbox), timing(baseline, done)
+
+    def line(name: str, n: int, t_out: Timing, t_done: Timing) -> list[Any]:
+        return [name, n, t_out.p50_us, t_out.p99_us, t_done.p50_us, t_done.p99_us]
+
+    table = markdown_table(
+        ["replay of the repo config (2 strategies x 10 symbols)", "orders", "to outbox p50 us",
+         "to outbox p99 us", "to POST done p50 us", "to POST done p99 us"],
+        [line(f"compiled forest, {REPLAY_START:%b}-{REPLAY_END:%b %Y}", len(compiled), full_out, full_done),
+         line(f"compiled forest, {WINDOW} only", len(same), c_out, c_done),
+         line(f"sklearn predict_proba n_jobs=-1, {WINDOW} (baseline)", len(baseline), b_out, b_done),
+         ["baseline / compiled, same orders", "", ratio(b_out.p50_us, c_out.p50_us), ratio(b_out.p99_us, c_out.p99_us),
+          ratio(b_done.p50_us, c_done.p50_us), ratio(b_done.p99_us, c_done.p99_us)]])
+    verdict = (f"Target: p99 bar arrival to outbox <= {TARGET_P99_US / 1e3:.0f} ms with the compiled forest: "
+               f"{'met' if full_out.p99_us <= TARGET_P99_US else 'MISSED'} ({full_out.p99_us / 1e3:,.1f} ms; "
+               f"p50 {full_out.p50_us / 1e3:,.1f} ms). Against sklearn at n_jobs=-1 over the same "
+               f"{len(same)} orders: p50 {ratio(b_out.p50_us, c_out.p50_us)}, p99 {ratio(b_out.p99_us, c_out.p99_us)} "
+               f"faster to the outbox ({'the same orders in both replays' if same_orders else 'NOT the same orders'}).")
+    print(verdict)
+    note = "\n\n".join([
+        verdict,
+        f"**Where the time goes.** Per order, from the whole compiled replay ({REPLAY_START} to {REPLAY_END}):\n\n"
+        + breakdown_table(compiled),
+        "Per signal, measured on their own in the same run (the strategy's own calls):\n\n" + stages.table,
+        stages.reading(compiled),
+        "**Scaling.** Latency does not grow with years of data: features read a bounded tail "
+        f"({REQUIRED_HISTORY_BARS} bars) and the forest is fixed, so {stages.history_line} Month by month in "
+        f"the compiled replay: {by_month(compiled)}. It grows with the work queued ahead of an order in "
+        "its bar time: the other instruments' features and POSTs in the same worker step, and every "
+        "worker the hub steps before it (workers take a bar time one after the other). Trees cost about "
+        "trees x depth in the compiled kernel (see the forest benchmark), a few microseconds at the demo's "
+        "150 trees x depth 6, so they do not matter next to the features. Measured over "
+        f"{WINDOW} with the compiled forest (with under 100 orders, p99 is close to the single slowest order, "
+        "often a bar time where a daily stop flattens several positions at once):\n\n"
+        + scaling_table(same, scaled),
+        f"Inputs: sample bars {DATA_START} to {DATA_END} (seed {SEED}); demo bundles trained on data before "
+        f"{TRAIN_END} (setup {setup_secs:.0f} s, once per run, in a temp dir); replays start at {REPLAY_START} "
+        f"after 500 warm-up bar times; the local sink runs in-process on 127.0.0.1 and fsyncs every request. "
+        f"Replay wall time: compiled {compiled_secs:.0f} s ({REPLAY_START} to {REPLAY_END}), sklearn baseline "
+        f"{baseline_secs:.0f} s ({WINDOW}). Other processes shared the 2 cores during the run (see the load "
+        "average above); p99 figures move by tens of percent from run to run.",
+    ])
+    return section("Decision latency in the daemon: bar arrival to outbox and to POST done", table, note)
+
+
+def breakdown_table(samples: Sequence[Sample]) -> str:
+    first = first_in_step(samples)
+    groups = [
+        ("entries (features + forest + coordinator)", [s for s in samples if s.action == "buy"]),
+        ("exits (rules only)", [s for s in samples if s.action != "buy"]),
+        ("ibs_a (stepped first by the hub)", [s for s in samples if s.strategy == "ibs_a"]),
+        ("ibs_b (waits for ibs_a's whole step)", [s for s in samples if s.strategy == "ibs_b"]),
+        ("ibs_a, first order of its bar time", [s for s in samples if s.strategy == "ibs_a" and s.intent_id in first]),
+        ("ibs_a, first order of its bar time, an exit (no features)",
+         [s for s in samples if s.strategy == "ibs_a" and s.intent_id in first and s.action != "buy"]),
+        ("any worker, an order after another in the same step", [s for s in samples if s.intent_id not in first]),
+    ]
+    rows = []
+    for name, part in groups:
+        if part:
+            t = timing(part, outbox)
+            rows.append([name, len(part), t.p50_us, t.p99_us])
+    p = timing(samples, post)
+    rows.append(["the POST alone (outbox to done), every order", len(samples), p.p50_us, p.p99_us])
+    return markdown_table(["orders", "count", "to outbox p50 us", "to outbox p99 us"], rows)
+
+
+def scaling_table(both: Sequence[Sample], scaled: dict[str, list[Sample]]) -> str:
+    rows = []
+    for label, samples in [("2 strategies x 10 symbols", list(both)), *scaled.items()][::-1]:
+        t_out, t_done = timing(samples, outbox), timing(samples, done)
+        a = [s for s in samples if s.strategy == "ibs_a"]
+        ta = timing(a, outbox)
+        rows.append([label, len(samples), t_out.p50_us, t_out.p99_us, t_done.p99_us, ta.p50_us, ta.p99_us])
+    return markdown_table(["config", "orders", "to outbox p50 us", "to outbox p99 us", "to POST done p99 us",
+                           "ibs_a orders p50 us", "ibs_a orders p99 us"], rows)
+
+
+def by_month(samples: Sequence[Sample]) -> str:
+    parts = []
+    for month in sorted({s.day.month for s in samples}):
+        t = timing([s for s in samples if s.day.month == month], outbox)
+        parts.append(f"{date(2000, month, 1):%B}: p50 {t.p50_us / 1e3:.1f} ms, p99 {t.p99_us / 1e3:.1f} ms")
+    return "; ".join(parts)
+
+
+class Stages(NamedTuple):
+    table: str
+    features: Timing
+    compiled: Timing
+    sklearn_all: Timing
+    history_line: str
+
+    def reading(self, samples: Sequence[Sample]) -> str:
+        first = first_in_step(samples)
+
+        def p50_ms(keep: Callable[[Sample], bool]) -> float:
+            return timing([x for x in samples if keep(x)], outbox).p50_us / 1e3
+
+        floor = p50_ms(lambda x: x.strategy == "ibs_a" and x.intent_id in first and x.action != "buy")
+        entry = p50_ms(lambda x: x.strategy == "ibs_a" and x.intent_id in first and x.action == "buy")
+        queued = p50_ms(lambda x: x.intent_id not in first)
+        a, b = p50_ms(lambda x: x.strategy == "ibs_a"), p50_ms(lambda x: x.strategy == "ibs_b")
+        posted = timing(samples, post).p50_us / 1e3
+        return (f"Reading the two tables together (p50s): the first exit ibs_a sends in a bar time reaches the "
+                f"outbox after {floor:.1f} ms, the daemon's floor: the hub hands the bar time over, Backtrader "
+                f"steps every feed and the strategies ahead of it, the exit rules run and the outbox row is "
+                f"committed. A first entry takes {entry:.1f} ms, the floor plus about one feature row "
+                f"({self.features.p50_us / 1e3:.2f} ms; the compiled forest's score, "
+                f"{self.compiled.p50_us:.1f} us, is {self.features.p50_us / self.compiled.p50_us:,.0f}x "
+                f"smaller, so the feature engine, not the model, is the per-signal cost). An order behind "
+                f"another in the same step waits {queued:.1f} ms, because each earlier order's POST "
+                f"({posted:.1f} ms here) and its ledger writes run inside the step; and ibs_b's orders wait "
+                f"{b:.1f} ms against ibs_a's {a:.1f} ms, because the hub steps the workers one after the other. "
+                f"sklearn at n_jobs=-1 adds {self.sklearn_all.p50_us / 1e3:.0f} ms per signal scored, and "
+                "every order queued behind that signal pays it too.")
+
+
+def stage_timings(inputs: Inputs) -> Stages:
+    """compute_latest and score as ``IbsStrategy._consider_entry`` calls them, on ES in ibs_a."""
+    bars = load_symbols(inputs.data, ["ES", *REFERENCES])
+    bundle = load_model_bundle("ES", inputs.models / "ibs_a")
+    names, own = bundle.features, bars["ES"]
+    n = REQUIRED_HISTORY_BARS
+    # Tails of the last n bars, views as the ring buffer gives, ending at bars across the replay.
+    ends = np.linspace(len(own) - 1500, len(own) - 1, 200).astype(int)
+
+    def tails(end: int, length: int) -> tuple[Any, dict[str, Any]]:
+        cut = own.ts[end - 1]
+        refs = {}
+        for r in REFERENCES:
+            k = int(np.searchsorted(bars[r].ts, cut, side="right"))
+            refs[r] = bars[r].slice(slice(max(0, k - length), k))
+        return own.slice(slice(max(0, end - length), end)), refs
+
+    cases = [tails(int(e), n) for e in ends]
+    rows_ = [compute_latest(b, names, r) for b, r in cases]
+    features = time_calls(lambda c: compute_latest(c[0], names, c[1]), cases, calls=FEATURE_CALLS)
+    long_cases = [tails(int(e), int(e)) for e in ends[::10]]
+    long = time_calls(lambda c: compute_latest(c[0], names, c[1]), long_cases, calls=FEATURE_CALLS // 4)
+    finite = [r for r in rows_ if np.all(np.isfinite(r))]
+    compiled = time_calls(bundle.score, finite, calls=SCORE_CALLS)
+    one = time_calls(sklearn_bundle(bundle, 1).score, finite, calls=SKLEARN_CALLS)
+    every = time_calls(sklearn_bundle(bundle, -1).score, finite, calls=SKLEARN_CALLS)
+    table = markdown_table(
+        ["per signal (ES, 29 features, 150 trees x depth 6)", "calls", "p50 us", "p99 us"],
+        [["compute_latest on the last 501 bars (+ ZB, VX)", features.calls, features.p50_us, features.p99_us],
+         ["score, compiled forest", compiled.calls, compiled.p50_us, compiled.p99_us],
+         ["score, sklearn predict_proba n_jobs=1", one.calls, one.p50_us, one.p99_us],
+         ["score, sklearn predict_proba n_jobs=-1", every.calls, every.p50_us, every.p99_us]])
+    history = (f"compute_latest given the whole history (up to {len(own):,} bars) takes {long.p50_us:,.0f} us "
+               f"at p50 against {features.p50_us:,.0f} us for the {n}-bar tail.")
+    return Stages(table, features, compiled, every, history)
+
+
+if __name__ == "__main__":
+    from _common import format_section
+
+    print(format_section(run()))
