@@ -29,6 +29,7 @@ class Routed:
     outbox_ns: int  # perf_counter_ns when the outbox row was committed, before the POST
     done_ns: int  # perf_counter_ns when the POST finished
     replayed: bool = False  # the intent was already in the outbox: nothing was sent
+    arrival_ns: int | None = None  # perf_counter_ns when the bar reached the deciding strategy
 
 
 class OrderRouter:
@@ -48,7 +49,8 @@ class OrderRouter:
         self._store = store
         self._on_routed = on_routed
 
-    def submit(self, intent: OrderIntent) -> DeliveryResult:
+    def submit(self, intent: OrderIntent, *, arrival_ns: int | None = None) -> DeliveryResult:
+        """``arrival_ns``: when the bar that produced the intent reached its strategy (latency figures)."""
         payload = build_payload(intent)
         outbox = self._store.outbox
         added = outbox.add(OutboxIntent(intent.intent_id, intent.strategy, intent.symbol,
@@ -72,7 +74,7 @@ class OrderRouter:
             self._notifier.notify(level, f"Order {result.status}: {intent.strategy} {intent.symbol} {intent.action}",
                                   result.detail, {"intent": intent.intent_id})
         if self._on_routed is not None:
-            self._on_routed(Routed(intent, result, outbox_ns, done_ns))
+            self._on_routed(Routed(intent, result, outbox_ns, done_ns, arrival_ns=arrival_ns))
         return result
 
     def _replayed(self, intent: OrderIntent, row: OutboxRecord) -> DeliveryResult:

@@ -2,12 +2,16 @@
 
 Every fill is one transaction that also saves the coordinator's snapshot, so the positions
 table, the journal, the day's realized P&L and the coordinator can never disagree after a
-crash, whatever instant it happens at.
+crash, whatever instant it happens at. It also saves which instruments were already done with
+the fill's bar time: after a crash later in that bar time, those are not evaluated again, since
+the restored coordinator already holds what happened after them (a daily stop hit, a slot
+freed or taken) and an instrument evaluated again would see it.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +22,7 @@ from multialpha.state import StateStore, to_cents
 from multialpha.strategy.position import ClosedTrade, OpenPosition
 
 COORDINATOR_SNAPSHOT = "coordinator"
+EVALUATED_SNAPSHOT = "evaluated"
 
 
 def _num(value: Any) -> float:
@@ -32,9 +37,33 @@ class StoreLedger:
     def __init__(self, store: StateStore, coordinator_snapshot: Callable[[], dict[str, Any]]) -> None:
         self._store = store
         self._snapshot = coordinator_snapshot
+        self._lock = threading.Lock()
+        self._bar: datetime | None = None
+        self._done: list[tuple[str, str]] = []  # instruments done with bar time self._bar, in order
+        saved = store.daily.load_snapshot(EVALUATED_SNAPSHOT)
+        self._done_before_restart: dict[tuple[str, str], datetime] = {} if saved is None else {
+            (strategy, symbol): datetime.fromisoformat(saved.data["close_time"])
+            for strategy, symbol in saved.data["instruments"]}
 
     def save_snapshot(self, when: datetime) -> None:
         self._store.daily.save_snapshot(COORDINATOR_SNAPSHOT, trading_day(when), self._snapshot())
+
+    def evaluated(self, strategy: str, symbol: str, when: datetime) -> None:
+        with self._lock:
+            if when != self._bar:
+                self._bar, self._done = when, []
+            self._done.append((strategy, symbol))
+
+    def evaluated_before_restart(self, strategy: str, symbol: str) -> datetime | None:
+        return self._done_before_restart.get((strategy, symbol))
+
+    def _save_fill(self, strategy: str, symbol: str, when: datetime) -> None:
+        """Inside the fill's transaction: the coordinator, and who is done with this bar time."""
+        self.save_snapshot(when)
+        with self._lock:
+            done = [*(self._done if self._bar == when else []), (strategy, symbol)]
+        self._store.daily.save_snapshot(EVALUATED_SNAPSHOT, trading_day(when), {
+            "close_time": when.isoformat(), "instruments": [list(k) for k in done]})
 
     def opened(self, position: OpenPosition) -> None:
         with self._store.transaction() as st:
@@ -44,7 +73,7 @@ class StoreLedger:
                 entry_atr=None if not math.isfinite(position.atr) else repr(position.atr),
                 ml_score=position.ml_score,
                 extra={"stop": _opt(position.stop), "target": _opt(position.target), "features": position.features})
-            self.save_snapshot(position.entry_time)
+            self._save_fill(position.strategy, position.symbol, position.entry_time)
 
     def closed(self, trade: ClosedTrade) -> None:
         with self._store.transaction() as st:
@@ -52,7 +81,7 @@ class StoreLedger:
                            exit_price=repr(trade.exit_price), pnl_cents=to_cents(Decimal(repr(trade.pnl))),
                            exit_reason=trade.exit_reason, exit_intent_id=trade.exit_intent_id,
                            trading_day=trading_day(trade.exit_time), features=trade.features)
-            self.save_snapshot(trade.exit_time)
+            self._save_fill(trade.strategy, trade.symbol, trade.exit_time)
 
     def open_positions(self, strategy: str) -> list[OpenPosition]:
         out = []

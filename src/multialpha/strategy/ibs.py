@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from datetime import datetime
 
 import backtrader as bt
@@ -40,14 +41,18 @@ class IbsStrategy(bt.Strategy):
         self.ctx: InstrumentContext = self.p.ctx
         self.data_ = self.getdatabyname(self.ctx.symbol)
         self._seen = 0
+        self._arrival_ns = 0
         ledger = self.ctx.ledger
         restored = [p for p in ledger.open_positions(self.ctx.strategy) if p.symbol == self.ctx.symbol]
         self.position_: OpenPosition | None = restored[0] if restored else None
         # A bar already acted on before a restart (an entry or exit at that bar time is on
-        # record) is not acted on again when it is processed a second time.
+        # record) is not acted on again when it is processed a second time; nor is one this
+        # instrument was done with before a crash later in the same bar time, whose effects
+        # (a daily stop, a slot freed or taken) it must not see.
         self._done_through = max([t for t in (ledger.last_exit_time(self.ctx.strategy, self.ctx.symbol),
-                                              self.position_.entry_time if self.position_ else None) if t],
-                                 default=None)
+                                              self.position_.entry_time if self.position_ else None,
+                                              ledger.evaluated_before_restart(self.ctx.strategy, self.ctx.symbol))
+                                  if t], default=None)
         p = self.ctx.params
         self._start_min, self._end_min = p.session_start_min, p.session_end_min
         self._auto_close_min, self._stop_kind = p.auto_close_min, p.stop_kind
@@ -56,6 +61,7 @@ class IbsStrategy(bt.Strategy):
         self.next()
 
     def next(self) -> None:
+        self._arrival_ns = time.perf_counter_ns()
         n = len(self.data_)
         if n == 0 or n == self._seen:
             return  # no new bar for this symbol at this bar time
@@ -64,6 +70,7 @@ class IbsStrategy(bt.Strategy):
         if group is None or group.historical:
             return
         if self._done_through is not None and group.close_time <= self._done_through:
+            self.ctx.ledger.evaluated(self.ctx.strategy, self.ctx.symbol, group.close_time)
             return
         d = self.data_
         high, low, close = float(d.high[0]), float(d.low[0]), float(d.close[0])
@@ -72,6 +79,7 @@ class IbsStrategy(bt.Strategy):
             self._manage(group, close, ibs)
         else:
             self._consider_entry(group, close, ibs)
+        self.ctx.ledger.evaluated(self.ctx.strategy, self.ctx.symbol, group.close_time)
 
     # -- in a position ---------------------------------------------------------------------
     def _manage(self, group: BarGroup, close: float, ibs: float) -> None:
@@ -105,7 +113,7 @@ class IbsStrategy(bt.Strategy):
         assert pos is not None
         ctx = self.ctx
         intent = self._intent(group, Action.EXIT, pos.quantity, close, pos.ml_score, reason.value)
-        result = ctx.router.submit(intent)
+        result = ctx.router.submit(intent, arrival_ns=self._arrival_ns)
         if result.status is not DeliveryStatus.SENT:
             # An exit must happen: keep the position and try again on the next bar. A second
             # exit for a position already closed is harmless at the broker; a missed one is not.
@@ -158,7 +166,7 @@ class IbsStrategy(bt.Strategy):
     def _enter(self, group: BarGroup, close: float, score: float | None, features: dict[str, float]) -> None:
         ctx, p = self.ctx, self.ctx.params
         intent = self._intent(group, Action.BUY, p.quantity, close, score, "ibs_entry")
-        result = ctx.router.submit(intent)
+        result = ctx.router.submit(intent, arrival_ns=self._arrival_ns)
         if result.status is DeliveryStatus.FAILED:
             ctx.coordinator.release(ctx.strategy, ctx.symbol)
             ctx.stats.entry_failed += 1
