@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from numba import njit
 
-from multialpha.calendar import EXCHANGE_TZ
+from multialpha.calendar import exchange_minutes
 from multialpha.contracts import ContractSpec
 from multialpha.features.bars import BarArrays
 from multialpha.strategy import rules_jit as R
@@ -23,8 +22,7 @@ from multialpha.strategy.params import IbsParams
 
 def close_minutes(bars: BarArrays) -> np.ndarray:
     """Exchange-time minute of day of each bar's close."""
-    local = pd.to_datetime(bars.close_ts, utc=True).tz_convert(EXCHANGE_TZ)
-    return (local.hour * 60 + local.minute).to_numpy().astype(np.int64)
+    return exchange_minutes(bars.close_ts)
 
 
 @njit(cache=False)

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 EXCHANGE_TZ = ZoneInfo("America/Chicago")
 SESSION_ROLL = time(17, 0)  # a new trading day starts here (exchange time)
 SESSION_CLOSE = time(16, 0)  # the trading day ends here (exchange time)
@@ -55,3 +57,27 @@ def exchange_sessions(calendar_name: str, start: date, end: date) -> tuple[date,
     cal = mcal.get_calendar(calendar_name)
     days = cal.valid_days(start_date=start.isoformat(), end_date=end.isoformat())
     return tuple(d.date() for d in days)
+
+
+def _utc_offset_secs(epoch_secs: int) -> int:
+    off = datetime.fromtimestamp(epoch_secs, tz=UTC).astimezone(EXCHANGE_TZ).utcoffset()
+    assert off is not None
+    return int(off.total_seconds())
+
+
+def exchange_minutes(ts_ns: np.ndarray) -> np.ndarray:
+    """Exchange-time (Chicago) minute of day of each instant, vectorized and DST-correct.
+
+    The UTC offset is looked up once per UTC day; only the two days a year on which it
+    changes are resolved instant by instant.
+    """
+    secs = np.asarray(ts_ns, dtype=np.int64) // 1_000_000_000
+    days = secs // 86_400
+    udays, inv = np.unique(days, return_inverse=True)
+    start = np.array([_utc_offset_secs(int(d) * 86_400) for d in udays], dtype=np.int64)
+    end = np.array([_utc_offset_secs(int(d + 1) * 86_400 - 1) for d in udays], dtype=np.int64)
+    offsets = start[inv]
+    changing = np.nonzero((start != end)[inv])[0]
+    for i in changing:
+        offsets[i] = _utc_offset_secs(int(secs[i]))
+    return ((secs + offsets) // 60) % 1440

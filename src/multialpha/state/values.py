@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, overload
 
 ACCOUNT_SCOPE = "account"
@@ -157,6 +158,7 @@ def load_json(text: str) -> Any:
     return json.loads(text)
 
 
+@lru_cache(maxsize=8192)  # keys repeat (feature names, snapshot fields): decide each once
 def _secret_looking(key: str) -> bool:
     """A key with a secret-like word as one of its parts ("webhook_url", "apiKey"), not inside a
     word ("hourly")."""
