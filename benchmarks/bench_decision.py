@@ -29,6 +29,7 @@ from multialpha.research.sampledata import write_sample_data
 
 from multialpha.calendar import trading_day
 from multialpha.config import load_app_config
+from multialpha.contracts import load_contracts
 from multialpha.execution.intents import DeliveryStatus
 from multialpha.execution.router import Routed
 from multialpha.execution.sink import WebhookSink
@@ -340,7 +341,9 @@ class Stages(NamedTuple):
 
 def stage_timings(inputs: Inputs) -> Stages:
     """compute_latest and score as ``IbsStrategy._consider_entry`` calls them, on ES in ibs_a."""
-    bars = load_symbols(inputs.data, ["ES", *REFERENCES])
+    symbols = ["ES", *REFERENCES]
+    contracts = load_contracts(CONTRACTS)
+    bars = load_symbols(inputs.data, symbols, tick_sizes={s: contracts[s].tick_size for s in symbols})
     bundle = load_model_bundle("ES", inputs.models / "ibs_a")
     names, own = bundle.features, bars["ES"]
     n = REQUIRED_HISTORY_BARS

@@ -212,9 +212,12 @@ def generate_sample_bars(symbols: Iterable[str] = DEFAULT_SYMBOLS, start: date =
     ts, begins = _sessions(start, end)
     arrays = _simulate(ts, begins, specs, seed)
     names = list(ASSETS)
-    return {s: BarArrays(s, ts.copy(), *(np.ascontiguousarray(arrays[c][:, names.index(s)])
-                                         for c in ("open", "high", "low", "close", "volume")))
-            for s in wanted}
+    out = {}
+    for s in wanted:
+        o, h, lo, c, v = (np.ascontiguousarray(arrays[f][:, names.index(s)])
+                          for f in ("open", "high", "low", "close", "volume"))
+        out[s] = BarArrays(s, ts.copy(), o, h, lo, c, v, specs[s].tick_size)
+    return out
 
 
 def _contracts_path(given: str | Path | None) -> Path:

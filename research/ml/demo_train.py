@@ -24,7 +24,7 @@ import yaml
 from multialpha.research.ml.trades import label_signals, simulate_trades
 from sklearn.ensemble import RandomForestClassifier
 
-from multialpha.contracts import ContractSpec, load_contracts
+from multialpha.contracts import ContractSpec, load_contracts, require
 from multialpha.features import compute_features, trading_day_ids
 from multialpha.features.bars import BarArrays
 from multialpha.feeds.replay_files import load_symbols
@@ -159,7 +159,8 @@ def train_demo_bundles(data_dir: Path, config_path: Path, out_dir: Path, *, cont
     if strategies:
         plan = {k: v for k, v in plan.items() if k in strategies}
     symbols = sorted({s for p in plan.values() for s in p["symbols"]} | set(references))
-    bars = load_symbols(data_dir, symbols)
+    ticks = {s: require(contracts, s, file=contracts_path).tick_size for s in symbols}
+    bars = load_symbols(data_dir, symbols, tick_sizes=ticks)
     refs = {r: bars[r] for r in references}
     features = list(DEMO_BASE_FEATURES) + [f"{r}_{k}" for r in references
                                            for k in ("hourly_z", "hourly_return", "daily_z", "daily_return")]

@@ -35,26 +35,33 @@ def weekdays(first: date, count: int) -> list[date]:
     return days
 
 
-def bars_from(symbol: str, ts: Sequence[int], ohlcv: Sequence[Sequence[float]]) -> BarArrays:
+def bars_from(symbol: str, ts: Sequence[int], ohlcv: Sequence[Sequence[float]], tick_size: float = 0.01
+              ) -> BarArrays:
     cols = np.asarray(ohlcv, dtype=np.float64).reshape(len(ts), 5).T
-    return BarArrays(symbol, np.asarray(ts, dtype=np.int64), *(np.ascontiguousarray(c) for c in cols))
+    return BarArrays(symbol, np.asarray(ts, dtype=np.int64), *(np.ascontiguousarray(c) for c in cols),
+                     tick_size=tick_size)
 
 
-def random_bars(symbol: str, sessions: int, seed: int, first: date = date(2023, 1, 3)) -> BarArrays:
-    """Random-walk bars on Globex hours (23 a session, weekdays only)."""
+def on_grid(prices: np.ndarray, tick_size: float) -> np.ndarray:
+    return np.rint(prices / tick_size) * tick_size
+
+
+def random_bars(symbol: str, sessions: int, seed: int, first: date = date(2023, 1, 3),
+                tick_size: float = 0.01) -> BarArrays:
+    """Random-walk bars on Globex hours (23 a session, weekdays only), on a tick grid."""
     ts = np.array([t for d in weekdays(first, sessions) for t in session_ts(d)], dtype=np.int64)
     rng = np.random.default_rng(seed)
     n = ts.shape[0]
-    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.004, n)))
+    close = on_grid(100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.004, n))), tick_size)
     open_ = np.concatenate(([100.0], close[:-1]))
-    high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.002, n)))
-    low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.002, n)))
+    high = on_grid(np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.002, n))), tick_size)
+    low = on_grid(np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.002, n))), tick_size)
     volume = rng.integers(0, 2000, n).astype(np.float64)
-    return BarArrays(symbol, ts, open_, high, low, close, volume)
+    return BarArrays(symbol, ts, open_, high, low, close, volume, tick_size)
 
 
 @pytest.fixture
 def build() -> SimpleNamespace:
     """The builders above, for tests (conftest modules are not importable by name)."""
     return SimpleNamespace(utc_ns=utc_ns, session_ts=session_ts, weekdays=weekdays,
-                           bars_from=bars_from, random_bars=random_bars)
+                           bars_from=bars_from, random_bars=random_bars, on_grid=on_grid)

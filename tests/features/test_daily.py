@@ -8,14 +8,8 @@ import numpy as np
 import pytest
 
 from multialpha.calendar import session_open, trading_day
-from multialpha.features import daily_bars, trading_day_ids
-from multialpha.features.daily import (
-    day_of_week,
-    exchange_hour,
-    month_of,
-    session_high_low_so_far,
-    sessions_of,
-)
+from multialpha.features import BarArrays, compute_features, daily_bars, trading_day_ids
+from multialpha.features.daily import day_of_week, exchange_hour, month_of
 
 NS = 1_000_000_000
 EPOCH = date(1970, 1, 1)
@@ -93,14 +87,27 @@ def test_a_first_session_joined_late_has_unknown_open_high_low_but_a_known_close
     assert d.close.tolist() == [11.0, 11.0] and d.high[1] == 12.0
 
 
-def test_session_high_low_so_far_runs_within_each_session_only(build) -> None:
-    ts = build.session_ts(date(2024, 1, 9), range(3)) + build.session_ts(date(2024, 1, 10), range(3))
-    highs = [5.0, 7.0, 6.0, 3.0, 4.0, 2.0]
-    lows = [4.0, 3.0, 5.0, 2.0, 1.0, 1.5]
-    bars = build.bars_from("ES", ts, [(h, h, lo, lo, 1.0) for h, lo in zip(highs, lows, strict=True)])
-    sessions = sessions_of(bars.ts)
-    high, low = session_high_low_so_far(bars, sessions)
-    assert high.tolist() == [5.0, 7.0, 7.0, 3.0, 4.0, 4.0]
-    assert low.tolist() == [4.0, 3.0, 3.0, 2.0, 1.0, 1.0]
-    high4, low4 = session_high_low_so_far(bars, sessions, start=4)
-    assert high4.tolist() == [4.0, 4.0] and low4.tolist() == [1.0, 1.0]
+def test_the_engine_keeps_sessions_as_the_calendar_does_around_the_clock_across_both_dst_changes() -> None:
+    # Every hour from February to December 2024: sessions of 23, 24 and 25 bars. The compiled
+    # engine's session roll, weekday, month and close hour against the vectorized functions.
+    start = np.datetime64("2024-02-01T00:00", "ns").astype(np.int64)
+    ts = start + np.arange(24 * 320, dtype=np.int64) * 3600 * NS
+    close = 100.0 + (np.arange(ts.shape[0]) % 7)
+    bars = BarArrays("ES", ts, close, close + 1, close - 1, close, np.ones(ts.shape[0]), 0.25)
+    names = ["dow", "month", "hour", "day_return", "prev_daily_ibs"]
+    f = compute_features(bars, names)
+    days = trading_day_ids(ts)
+    assert f[:, 0].tolist() == day_of_week(days).tolist()
+    assert f[:, 1].tolist() == month_of(days).tolist()
+    assert f[:, 2].tolist() == exchange_hour(bars.close_ts).tolist()
+    d = daily_bars(bars)
+    assert sorted(set(np.bincount(d.sessions.bar_session)[1:-1].tolist())) == [23, 24, 25]
+    row = d.sessions.bar_session
+    later = row > 0
+    expected_return = bars.close[later] / d.close[row[later] - 1] - 1
+    assert np.allclose(f[later, 3], expected_return, rtol=0, atol=1e-15)
+    first_complete_later = row > 1  # the data starts at 18:00 Chicago: the first session is partial
+    prev = row[first_complete_later] - 1
+    expected_ibs = (d.close[prev] - d.low[prev]) / (d.high[prev] - d.low[prev])
+    assert np.allclose(f[first_complete_later, 4], expected_ibs, rtol=0, atol=1e-15)
+    assert np.isnan(f[row <= 1, 4]).all()

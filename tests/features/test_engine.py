@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-import time
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -39,11 +39,12 @@ def _flat_bars(n: int, close: float = 10.0, width: float = 1.0, volume: float = 
 
 
 def test_ibs_prev_ibs_and_their_product(build) -> None:
-    rows = [[10, 11, 9, 9.5, 1], [10, 12, 8, 11, 1]]
-    bars = build.bars_from("ES", _hourly_ts(build, 2), rows)
+    rows = [[10, 11, 9, 9.5, 1], [10, 12, 8, 11, 1], [10, 10, 10, 10, 1]]
+    bars = build.bars_from("ES", _hourly_ts(build, 3), rows)
     f = compute_features(bars, ["ibs", "prev_ibs", "ibs_x_prev_ibs"])
     assert f[1].tolist() == [0.75, 0.25, 0.1875]
     assert f[0, 0] == 0.25 and np.isnan(f[0, 1:]).all()
+    assert f[2, 0] == 0.5  # a bar with no range
 
 
 def test_ibs_pct_ranks_the_current_ibs_among_the_last_100(build) -> None:
@@ -53,6 +54,16 @@ def test_ibs_pct_ranks_the_current_ibs_among_the_last_100(build) -> None:
     pct = _column(build.bars_from("ES", _hourly_ts(build, 100), rows), "ibs_pct")
     assert np.isnan(pct[:99]).all()
     assert pct[99] == 0.64
+
+
+def test_ibs_pct_counts_ties_at_or_below_including_the_current_bar(build) -> None:
+    # IBS 0.3 (0.3 / 1.0, 0.6 / 2.0, ...: equal as exact tick ratios) on 60 bars, 0.7 on 40,
+    # then 0.3 again: the last window holds 60 values of 0.3, the current one included.
+    rows = ([[10, 11, 10, 10.3, 1]] * 30 + [[20, 22, 20, 20.6, 1]] * 30 + [[10, 11, 10, 10.7, 1]] * 40
+            + [[10, 12, 10, 10.6, 1]])
+    pct = _column(build.bars_from("ES", _hourly_ts(build, 101), rows), "ibs_pct")
+    assert pct[99] == 1.0  # 0.7 is the highest of the first window
+    assert pct[100] == 0.6
 
 
 def test_rsi2_rsi14_and_ibs_x_rsi2_are_cutler_rsi_on_hourly_closes(build) -> None:
@@ -66,6 +77,12 @@ def test_rsi2_rsi14_and_ibs_x_rsi2_are_cutler_rsi_on_hourly_closes(build) -> Non
     assert f[-1, 1] == pytest.approx(100 * 7 / 10.5)
     assert f[-1, 2] == pytest.approx(0.5 * (100 / 1.5) / 100)
     assert np.isnan(f[:2, 0]).all() and np.isnan(f[:14, 1]).all() and not np.isnan(f[14, 1])
+
+
+def test_rsi_is_fifty_without_movement(build) -> None:
+    rows = [[7, 7.5, 6.5, 7, 1]] * 16
+    f = compute_features(build.bars_from("ES", _hourly_ts(build, 16), rows), ["rsi2", "rsi14"])
+    assert f[2:, 0].tolist() == [50.0] * 14 and f[15, 1] == 50.0
 
 
 def test_volume_z_and_its_percentile_after_a_volume_drop(build) -> None:
@@ -98,6 +115,14 @@ def test_atr_z_and_its_percentile_after_a_wide_bar(build) -> None:
     assert np.isnan(f[:162, 1]).all()
 
 
+def test_atr_z_uses_true_ranges_reaching_to_the_previous_close_across_gaps(build) -> None:
+    # Bars of width 1 around a close alternating 10 / 20: every true range is 10.5 (the gap to
+    # the previous close plus half the bar), so ATR14 is flat and atr_z is 0, not NaN.
+    rows = [[c, c + 0.5, c - 0.5, c, 100] for c in [10.0, 20.0] * 40]
+    f = compute_features(build.bars_from("ES", _hourly_ts(build, 80), rows), ["atr_z"])
+    assert np.isnan(f[:63, 0]).all() and (f[63:, 0] == 0.0).all()
+
+
 def test_bar_returns_and_close_z20(build) -> None:
     rows = [[c, c + 0.5, c - 0.5, c, 1] for c in np.arange(1.0, 21.0)]
     f = compute_features(build.bars_from("ES", _hourly_ts(build, 20), rows),
@@ -106,6 +131,13 @@ def test_bar_returns_and_close_z20(build) -> None:
     assert f[-1, 1] == pytest.approx(19 / 18 - 1)
     assert f[-1, 2] == pytest.approx(Z_OF_20_IN_1_TO_20, rel=1e-14)
     assert np.isnan(f[0, 0]) and np.isnan(f[:2, 1]).all() and np.isnan(f[:19, 2]).all()
+
+
+def test_close_z20_of_a_flat_window_is_zero_whatever_the_price(build) -> None:
+    # 0.1 * 20 is not exact in binary; in ticks the window is exactly flat.
+    rows = [[0.1, 0.1, 0.1, 0.1, 1]] * 30
+    f = compute_features(build.bars_from("ES", _hourly_ts(build, 30), rows), ["close_z20", "volume_z"])
+    assert (f[19:] == 0.0).all()
 
 
 # --- daily and calendar families -------------------------------------------------------
@@ -195,7 +227,8 @@ def _refs(build) -> dict[str, BarArrays]:
     vx = build.random_bars("VX", 60, seed=11)
     zb = build.random_bars("ZB", 60, seed=12)
     keep = np.random.default_rng(5).random(len(zb)) > 0.1  # ZB misses some bars
-    zb = BarArrays("ZB", zb.ts[keep], zb.open[keep], zb.high[keep], zb.low[keep], zb.close[keep], zb.volume[keep])
+    zb = BarArrays("ZB", zb.ts[keep], zb.open[keep], zb.high[keep], zb.low[keep], zb.close[keep],
+                   zb.volume[keep], zb.tick_size)
     return {"VX": vx, "ZB": zb}
 
 
@@ -211,13 +244,14 @@ def test_changing_future_bars_does_not_change_past_values(build) -> None:
         for field in ("open", "high", "low", "close", "volume"):
             arr = getattr(bars, field).copy()
             arr[later] *= rng.uniform(0.5, 1.5, arr[later].shape)
-            changed[field] = arr
-        other = BarArrays("ES", bars.ts, **changed)
+            changed[field] = np.rint(arr) if field == "volume" else build.on_grid(arr, bars.tick_size)
+        other = BarArrays("ES", bars.ts, **changed, tick_size=bars.tick_size)
         other_refs = {}
         for sym, r in refs.items():
             close = r.close.copy()
             close[r.ts > bars.ts[k]] *= 3.0
-            other_refs[sym] = BarArrays(sym, r.ts, r.open, r.high, r.low, close, r.volume)
+            other_refs[sym] = BarArrays(sym, r.ts, r.open, r.high, r.low, build.on_grid(close, r.tick_size),
+                                        r.volume, r.tick_size)
         after = compute_features(other, names, other_refs)
         assert np.array_equal(after[: k + 1], before[: k + 1], equal_nan=True), k
 
@@ -238,15 +272,16 @@ def test_latest_on_a_tail_equals_full_history_exactly(build) -> None:
         assert np.array_equal(latest, full[end - 1], equal_nan=True), end
 
 
-def test_latest_on_a_tail_equals_full_history_for_around_the_clock_bars_across_dst() -> None:
+def test_latest_on_a_tail_equals_full_history_for_around_the_clock_bars_across_dst(build) -> None:
     # Hourly bars every hour (25 in the trading day of 3 Nov 2024): the longest sessions.
     start = np.datetime64("2024-09-01T00:00", "ns").astype(np.int64)
     ts = start + np.arange(24 * 80, dtype=np.int64) * NS_HOUR
     rng = np.random.default_rng(4)
-    close = 50 * np.exp(np.cumsum(rng.normal(0, 0.01, ts.shape[0])))
-    bars = BarArrays("BTC", ts, close, close * 1.01, close * 0.99, close, rng.random(ts.shape[0]))
-    names = feature_catalog(["ETH"])
-    refs = {"ETH": BarArrays("ETH", ts, close, close * 1.02, close * 0.98, close[::-1].copy(), bars.volume)}
+    close = build.on_grid(50 * np.exp(np.cumsum(rng.normal(0, 0.01, ts.shape[0]))), 0.05)
+    volume = rng.integers(0, 50, ts.shape[0]).astype(np.float64)
+    bars = BarArrays("MBT", ts, close, close + 0.5, close - 0.5, close, volume, 0.05)
+    names = feature_catalog(["MET"])
+    refs = {"MET": BarArrays("MET", ts, close, close + 1, close - 1, close[::-1].copy(), volume, 0.05)}
     full = compute_features(bars, names, refs)
     for end in range(REQUIRED_HISTORY_BARS + 1000, len(bars) + 1, 37):
         assert np.array_equal(compute_latest(bars.slice(slice(0, end)), names, refs), full[end - 1],
@@ -275,16 +310,79 @@ def test_output_shapes_and_no_names(build) -> None:
     assert compute_features(bars.slice(slice(0, 0)), ["ibs"]).shape == (0, 1)
 
 
-def test_compute_latest_stays_fast_on_a_live_tail(build) -> None:
-    # A guard against order-of-magnitude regressions, loose because test machines are shared;
-    # the measured figures are in the README.
-    bars = build.random_bars("ES", 60, seed=3)
-    refs = _refs(build)
-    names = [n for n in feature_catalog(refs) if n not in ("ibs_x_prev_ibs", "prev_bar_return")]
-    compute_latest(bars, names, refs)
-    runs = []
-    for _ in range(30):
-        t0 = time.perf_counter()
-        compute_latest(bars, names, refs)
-        runs.append(time.perf_counter() - t0)
-    assert min(runs) < 0.010
+def test_a_price_off_the_tick_grid_is_refused_naming_symbol_time_and_price(build) -> None:
+    rows = [[10, 11, 9, 10, 1], [10, 11, 9, 10.004, 1]]
+    bars = build.bars_from("ES", _hourly_ts(build, 2), rows)
+    with pytest.raises(ValueError, match=r"ES: bar at 2024-01-09T00:00:00Z: close 10\.004 is not on the tick grid of 0\.01"):
+        compute_features(bars, ["ibs"])
+    with pytest.raises(ValueError, match="ES: .*close 10.004"):
+        compute_latest(bars, ["ibs"])
+    refs = {"VX": build.bars_from("VX", _hourly_ts(build, 1), [[10, 11.02, 9, 10, 1]], tick_size=0.05)}
+    with pytest.raises(ValueError, match="VX: bar at 2024-01-08T23:00:00Z: high 11.02 .* grid of 0.05"):
+        compute_features(build.bars_from("ES", _hourly_ts(build, 1), rows[:1]), ["VX_hourly_z"], refs)
+
+
+def test_a_fractional_or_negative_volume_is_refused(build) -> None:
+    for volume in (1.5, -1.0):
+        bars = build.bars_from("ES", _hourly_ts(build, 1), [[10, 11, 9, 10, volume]])
+        with pytest.raises(ValueError, match="ES: bar at .*: volume"):
+            compute_features(bars, ["volume_z"])
+
+
+def test_bars_without_a_tick_size_are_refused_naming_the_symbol(build) -> None:
+    bars = build.random_bars("ES", 2, seed=1)
+    with pytest.raises(ValueError, match="ES: no tick size"):
+        compute_features(bars.with_tick_size(None), ["ibs"])
+    with pytest.raises(ValueError, match="ZB: no tick size"):
+        compute_features(bars, ["ZB_hourly_z"], {"ZB": replace(bars, symbol="ZB", tick_size=None)})
+    with pytest.raises(ValueError, match="ES: tick size 0.0 must be a positive number"):
+        compute_features(bars.with_tick_size(0.0), ["ibs"])
+
+
+def test_references_not_asked_for_need_no_tick_size(build) -> None:
+    bars = build.random_bars("ES", 2, seed=1)
+    assert compute_features(bars, ["ibs"], {"ZB": bars.with_tick_size(None)}).shape == (46, 1)
+
+
+def test_window_sums_stay_exact_at_the_largest_prices_and_volumes_accepted() -> None:
+    # Prices jumping across the whole accepted range and volumes up to the limit: the int64
+    # sums must not overflow. Checked against the same formula on Python's unbounded ints.
+    from multialpha.features.kernel import MAX_TICKS, MAX_VOLUME
+
+    rng = np.random.default_rng(8)
+    n = 200
+    close = rng.integers(-MAX_TICKS + 1, MAX_TICKS, n)
+    high = np.maximum(close, rng.integers(-MAX_TICKS, MAX_TICKS + 1, n))
+    low = np.minimum(close, rng.integers(-MAX_TICKS, MAX_TICKS + 1, n))
+    volume = rng.choice([0, MAX_VOLUME], n)
+    ts = np.arange(n, dtype=np.int64) * NS_HOUR
+    bars = BarArrays("ES", ts, close * 1.0, high * 1.0, low * 1.0, close * 1.0, volume * 1.0, 1.0)
+    f = compute_features(bars, ["close_z20", "volume_z", "atr_z"])
+
+    def z(window: list[int]) -> float:
+        w, total, squares = len(window), sum(window), sum(x * x for x in window)
+        spread = w * squares - total * total
+        return 0.0 if spread <= 0 else (w * window[-1] - total) / math.sqrt(float(spread))
+
+    c, v, h, lo = close.tolist(), volume.tolist(), high.tolist(), low.tolist()
+    tr = [max(h[i], c[i - 1]) - min(lo[i], c[i - 1]) for i in range(1, n)]
+    atr = [sum(tr[j - 13:j + 1]) for j in range(13, n - 1)]  # atr[j - 13] is at bar j + 1
+    for i in range(100, n):
+        assert f[i, 0] == z(c[i - 19:i + 1])
+        assert f[i, 1] == z(v[i - 19:i + 1])
+        assert f[i, 2] == z(atr[i - 63:i - 13])
+
+
+def test_read_only_bar_arrays_are_taken_as_they_are(build) -> None:
+    # Bars loaded from parquet can be read-only views of Arrow memory.
+    from multialpha.strategy.indicators import atr_series
+
+    bars = build.random_bars("ES", 30, seed=4)
+    frozen = {f: getattr(bars, f).copy() for f in ("ts", "open", "high", "low", "close", "volume")}
+    for a in frozen.values():
+        a.flags.writeable = False
+    ro = BarArrays("ES", **frozen, tick_size=bars.tick_size)
+    names = feature_catalog(["ZB"])
+    assert np.array_equal(compute_features(ro, names, {"ZB": ro}), compute_features(bars, names, {"ZB": bars}),
+                          equal_nan=True)
+    assert np.array_equal(atr_series(ro), atr_series(bars), equal_nan=True)

@@ -91,6 +91,15 @@ def test_load_symbols_reads_each_symbol_in_the_order_given(tmp_path: Path) -> No
     write_bar_file(tmp_path / "VX.parquet", _bars(symbol="VX"))
     loaded = load_symbols(tmp_path, ["VX", "ES"])
     assert list(loaded) == ["VX", "ES"] and loaded["VX"].symbol == "VX"
+    assert loaded["ES"].tick_size is None
+
+
+def test_load_symbols_attaches_tick_sizes_and_keeps_them_through_slices(tmp_path: Path) -> None:
+    write_bar_file(tmp_path / "ES.csv", _bars())
+    write_bar_file(tmp_path / "VX.csv", _bars(symbol="VX"))
+    loaded = load_symbols(tmp_path, ["ES", "VX"], tick_sizes={"ES": 0.01})
+    assert loaded["ES"].tick_size == 0.01 and loaded["VX"].tick_size is None
+    assert loaded["ES"].tail(2).tick_size == 0.01 and loaded["ES"].slice(slice(1, 3)).tick_size == 0.01
 
 
 # --- round trips -------------------------------------------------------------------------------
@@ -173,6 +182,17 @@ def test_a_bad_row_is_reported_with_file_line_ts_and_column(tmp_path: Path, line
     assert err.ts == repr(line_text.split(",")[0])
     assert words in str(err)
     assert f"{path}: line 3: ts " in str(err)
+
+
+def test_a_price_off_the_tick_grid_is_reported_with_line_ts_and_column(tmp_path: Path) -> None:
+    path = _csv(tmp_path, [HEADER, *GOOD[:2], "2024-01-02T16:00:00Z,101.75,101.8,100.0,100.25,1500",
+                           "2024-01-02T17:00:00Z,100.25,100.5,99.5,100.1,700"])
+    assert load_bar_file(path, "ES", 0.05).tick_size == 0.05  # on the 0.05 grid
+    with pytest.raises(BarFileError) as info:
+        load_bar_file(path, "ES", 0.25)
+    err = info.value
+    assert (err.line, err.ts, err.column) == (4, "'2024-01-02T16:00:00Z'", "high")
+    assert "101.8 is not on the tick grid of 0.25" in str(err) and err.more == 0
 
 
 def test_a_blank_line_between_bars_is_reported(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import yaml
 from sklearn.ensemble import RandomForestClassifier
 
 from multialpha.config import AppConfig, load_app_config
+from multialpha.contracts import load_contracts
 from multialpha.execution.sink import WebhookSink
 from multialpha.features.bars import NS_PER_SECOND, BarArrays
 from multialpha.feeds.replay_files import write_bar_file
@@ -27,12 +28,12 @@ T0 = datetime(2024, 3, 5, 14, tzinfo=UTC)  # a Tuesday, 08:00 in Chicago
 
 def hourly_bars(symbol: str, ohlc: Sequence[tuple[float, float, float, float]], *, start: datetime = T0,
                 volume: float = 1000.0) -> BarArrays:
-    """Bars one hour apart from ``start`` (bar start times)."""
+    """Bars one hour apart from ``start`` (bar start times), with the contract's tick size."""
     n = len(ohlc)
     ts = np.array([int((start + i * HOUR).timestamp()) * NS_PER_SECOND for i in range(n)], dtype=np.int64)
     a = np.asarray(ohlc, dtype=np.float64).reshape(n, 4)
     return BarArrays(symbol, ts, a[:, 0].copy(), a[:, 1].copy(), a[:, 2].copy(), a[:, 3].copy(),
-                     np.full(n, volume))
+                     np.full(n, volume), load_contracts(CONTRACTS)[symbol].tick_size)
 
 
 def always_yes_model(features: Sequence[str], seed: int = 0) -> RandomForestClassifier:

@@ -89,7 +89,7 @@ def test_ml_filter_below_threshold_blocks_every_entry(make_setup: MakeSetup):
 
 
 def test_coordinator_max_positions_blocks_second_symbol_with_reason(make_setup: MakeSetup):
-    nq = hourly_bars("NQ", [(b[0] / 3, b[1] / 3, b[2] / 3, b[3] / 3) for b in SCRIPT])
+    nq = hourly_bars("NQ", [(b[0] * 3.5, b[1] * 3.5, b[2] * 3.5, b[3] * 3.5) for b in SCRIPT])
     setup = make_setup(bars={"ES": hourly_bars("ES", SCRIPT), "NQ": nq},
                        strategies={"t1": {"instruments": ["ES", "NQ"], "params": PARAMS, "max_positions": 1}},
                        runtime={"data": {"warmup_bars": 3}})

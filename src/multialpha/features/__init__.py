@@ -1,4 +1,9 @@
-"""The one feature engine: pure functions over bar arrays, shared by research and live."""
+"""The one feature engine, shared by research and live.
+
+Each symbol's features come from a compiled per-bar update over a small fixed state (prices
+in whole ticks, exact integer window sums): ``OnlineFeatures`` runs it bar by bar in the
+daemon, ``compute_features`` runs it over whole arrays in research.
+"""
 
 from multialpha.features.bars import BarArrays
 from multialpha.features.catalog import (
@@ -10,6 +15,7 @@ from multialpha.features.catalog import (
 )
 from multialpha.features.daily import DailyBars, daily_bars, trading_day_ids
 from multialpha.features.engine import compute_features, compute_latest
+from multialpha.features.online import FeatureBook, OnlineFeatures
 
 __all__ = [
     "BASE_FEATURES",
@@ -17,6 +23,8 @@ __all__ = [
     "REQUIRED_HISTORY_BARS",
     "BarArrays",
     "DailyBars",
+    "FeatureBook",
+    "OnlineFeatures",
     "compute_features",
     "compute_latest",
     "daily_bars",

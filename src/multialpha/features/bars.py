@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,7 +16,9 @@ class BarArrays:
 
     ``ts`` is the bar's *start* (open) time as int64 nanoseconds since the epoch, UTC, aligned
     to a clock hour (the Databento ``ts_event`` convention). A bar's decision time is its
-    close, ``ts + 1h``. Prices and volume are float64.
+    close, ``ts + 1h``. Prices and volume are float64. ``tick_size`` is the contract's price
+    increment; the feature engine needs it (it works in whole ticks) and rejects prices off
+    that grid.
     """
 
     symbol: str
@@ -26,6 +28,7 @@ class BarArrays:
     low: np.ndarray
     close: np.ndarray
     volume: np.ndarray
+    tick_size: float | None = None
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])
@@ -37,7 +40,11 @@ class BarArrays:
 
     def slice(self, s: slice) -> BarArrays:
         return BarArrays(self.symbol, self.ts[s], self.open[s], self.high[s], self.low[s],
-                         self.close[s], self.volume[s])
+                         self.close[s], self.volume[s], self.tick_size)
+
+    def with_tick_size(self, tick_size: float | None) -> BarArrays:
+        """The same bars (no copies) with the contract's tick size attached."""
+        return replace(self, tick_size=tick_size)
 
     @property
     def close_ts(self) -> np.ndarray:

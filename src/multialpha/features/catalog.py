@@ -79,8 +79,10 @@ _DAILY_HISTORY = max(
 )
 
 REQUIRED_HISTORY_BARS: int = max(_HOURLY_HISTORY, _DAILY_HISTORY)
-"""Bars of tail (own series, and each reference series up to the own last bar) with which
-``compute_latest`` returns exactly the value ``compute_features`` gives on full history."""
+"""Bars a fresh engine needs before every feature is defined and exact: an engine that has
+seen this many bars of its own series (and each reference engine this many of its series)
+gives bit-for-bit the values of one that has seen the whole history. Counted for hour-aligned
+bars, at most MAX_BARS_PER_SESSION to a session."""
 
 
 def ref_feature_parts(name: str) -> tuple[str, str] | None:

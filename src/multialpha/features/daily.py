@@ -3,7 +3,7 @@
 The rule is the one in ``multialpha.calendar``: a CME trading day D runs from 17:00
 America/Chicago on the evening before to 16:00 on D, evaluated in Chicago time so it follows
 daylight saving. Here it is done with a table of Chicago's UTC-offset changes instead of a
-per-bar zoneinfo call, which the live path could not afford.
+per-bar zoneinfo call; the compiled engine (``kernel``) reads the same table.
 """
 
 from __future__ import annotations
@@ -63,6 +63,12 @@ def _offset_table() -> tuple[np.ndarray, np.ndarray]:
     starts[0] = -(2**62) // NS_PER_SECOND  # the first offset also covers earlier instants
     return (np.asarray(starts, dtype=np.int64) * NS_PER_SECOND,
             np.asarray(offsets, dtype=np.int64) * NS_PER_SECOND)
+
+
+@cache
+def offset_table() -> np.ndarray:
+    """The same table as one contiguous (2, K) int64 array, as the compiled engine reads it."""
+    return np.ascontiguousarray(np.stack(_offset_table()), dtype=np.int64)
 
 
 def exchange_offset_ns(ts_ns: np.ndarray) -> np.ndarray | np.int64:
@@ -189,40 +195,3 @@ def session_high_low(bars: BarArrays, sessions: Sessions, from_session: int = 0
     if from_session == 0 and not sessions.first_complete:
         high[0] = low[0] = np.nan
     return high, low
-
-
-def session_high_low_so_far(bars: BarArrays, sessions: Sessions, start: int = 0
-                            ) -> tuple[np.ndarray, np.ndarray]:
-    """For bars ``start:``: high and low of their session up to and including the bar.
-
-    NaN for bars of a first session that is only partly present.
-    """
-    n = len(bars)
-    if start >= n:
-        return np.empty(0), np.empty(0)
-    s0 = int(sessions.bar_session[start])
-    lo = int(sessions.first[s0])
-    session = sessions.bar_session[lo:]
-    pos = np.arange(lo, n) - sessions.first[session]
-    session = session - s0
-    grid = np.full((int(session[-1]) + 1, int(pos.max()) + 1), -np.inf)
-    grid[session, pos] = bars.high[lo:]
-    high = np.maximum.accumulate(grid, axis=1)[session, pos][start - lo:]
-    grid.fill(np.inf)
-    grid[session, pos] = bars.low[lo:]
-    low = np.minimum.accumulate(grid, axis=1)[session, pos][start - lo:]
-    if s0 == 0 and not sessions.first_complete:
-        partial = sessions.bar_session[start:] == 0
-        high[partial] = np.nan
-        low[partial] = np.nan
-    return high, low
-
-
-def previous_session(per_session: np.ndarray, bar_session: np.ndarray, sessions_back: int = 1
-                     ) -> np.ndarray:
-    """Per bar (given its session row): the value of the session ``sessions_back`` earlier."""
-    idx = bar_session - sessions_back
-    out = np.full(idx.shape[0], np.nan)
-    ok = idx >= 0
-    out[ok] = per_session[idx[ok]]
-    return out

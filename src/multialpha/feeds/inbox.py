@@ -1,5 +1,7 @@
 """A worker's inbox: bar groups in, one group per Backtrader step, acknowledged when done.
 
+Each group's bars go into the worker's bar history and feature engines as the group is taken.
+
 The hub puts a whole group at once; the worker's feeds take it on their first load of a
 step and the worker's step barrier marks it processed after every strategy has run, so the
 hub can keep all workers in lock-step by bar time.
@@ -11,6 +13,7 @@ import queue
 import threading
 from collections.abc import Iterable
 
+from multialpha.features import FeatureBook
 from multialpha.feeds.bar import Bar, BarGroup
 from multialpha.feeds.history import BarHistory
 
@@ -18,9 +21,11 @@ _END = object()
 
 
 class Inbox:
-    def __init__(self, symbols: Iterable[str], history: BarHistory, *, poll_secs: float = 0.5) -> None:
+    def __init__(self, symbols: Iterable[str], history: BarHistory, features: FeatureBook, *,
+                 poll_secs: float = 0.5) -> None:
         self.symbols = frozenset(symbols)
         self.history = history
+        self.features = features
         self._queue: queue.Queue[object] = queue.Queue()
         self._poll_secs = poll_secs
         self._ready = True  # the previous group (if any) is fully processed
@@ -91,8 +96,9 @@ class Inbox:
             if not mine:  # nothing for this worker at this time: acknowledge and go on
                 self._ack()
                 continue
-            for s, b in mine.items():
+            for s, b in mine.items():  # every bar, warm-up too: both are O(1) per bar
                 self.history.append(s, item.ts_ns, b)
+                self.features.update(s, item.ts_ns, b.open, b.high, b.low, b.close, b.volume)
             self._pending = mine
             self._ready = False
             return

@@ -7,13 +7,15 @@ timezone-aware timestamp, int64 nanoseconds since the epoch (UTC) or such ISO st
 A file is checked in full on load. The first problem (in file order) is raised as a
 ``BarFileError`` naming the file, the CSV line (the header is line 1) or the parquet row
 (0-based), the ts and the column, with how many more rows have the same kind of problem.
+Given the contract's tick size, prices off its grid are such a problem too, and the bars
+carry the tick size on to the feature engine.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -23,6 +25,7 @@ import pandas as pd
 
 from multialpha.errors import DataError
 from multialpha.features.bars import BAR_SECONDS, NS_PER_SECOND, BarArrays
+from multialpha.features.kernel import GRID_TOL
 
 BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
 VALUE_COLUMNS = BAR_COLUMNS[1:]
@@ -74,22 +77,30 @@ def find_bar_file(data_dir: str | Path, symbol: str) -> Path:
     return found[0]
 
 
-def load_symbols(data_dir: str | Path, symbols: Iterable[str]) -> dict[str, BarArrays]:
-    """Bars of each symbol from its file in ``data_dir``, in the order given."""
-    return {s: load_bar_file(find_bar_file(data_dir, s), s) for s in symbols}
+def load_symbols(data_dir: str | Path, symbols: Iterable[str],
+                 tick_sizes: Mapping[str, float] | None = None) -> dict[str, BarArrays]:
+    """Bars of each symbol from its file in ``data_dir``, in the order given.
+
+    ``tick_sizes`` (e.g. from the contract specs) is attached to each symbol's bars and its
+    prices are checked against it; a symbol it does not list gets no tick size.
+    """
+    ticks = tick_sizes or {}
+    return {s: load_bar_file(find_bar_file(data_dir, s), s, ticks.get(s)) for s in symbols}
 
 
-def load_bar_file(path: str | Path, symbol: str) -> BarArrays:
-    """Read and fully validate one bar file (format by suffix)."""
+def load_bar_file(path: str | Path, symbol: str, tick_size: float | None = None) -> BarArrays:
+    """Read and fully validate one bar file (format by suffix); prices on the ``tick_size``
+    grid when one is given."""
     file = Path(path)
     if file.suffix not in SUFFIXES:
         raise BarFileError(file, f"unknown bar file type {file.suffix!r}; expected one of {SUFFIXES}")
     if not file.is_file():
         raise BarFileError(file, f"bar file for {symbol!r} not found")
     table = _read_csv(file) if file.suffix == ".csv" else _read_parquet(file)
-    _validate(file, table)
+    _validate(file, table, tick_size)
     v = table.values
-    return BarArrays(symbol, table.ts_ns, v["open"], v["high"], v["low"], v["close"], v["volume"])
+    return BarArrays(symbol, table.ts_ns, v["open"], v["high"], v["low"], v["close"], v["volume"],
+                     tick_size)
 
 
 @dataclass
@@ -215,7 +226,16 @@ def _iso(ts_ns: int) -> str:
                                      timezone="UTC"))
 
 
-def _validate(file: Path, t: _Table) -> None:
+def _off_grid(values: np.ndarray, tick_size: float | None) -> np.ndarray:
+    """Prices further than a millionth of a tick from a whole number of ticks (the feature
+    engine's own test)."""
+    if tick_size is None:
+        return np.zeros(values.shape[0], dtype=bool)
+    ticks = values / tick_size
+    return ~(np.abs(ticks - np.rint(ticks)) <= GRID_TOL)
+
+
+def _validate(file: Path, t: _Table, tick_size: float | None = None) -> None:
     n = t.ts_ok.shape[0]
     if n == 0:
         raise BarFileError(file, "empty file (no bars)")
@@ -244,6 +264,8 @@ def _validate(file: Path, t: _Table) -> None:
              lambda i: f"low {float(v['low'][i])!r} is above min(open, close) "
                        f"{float(min(v['open'][i], v['close'][i]))!r}"),
             (v["volume"] < 0, "volume", lambda i: f"volume {float(v['volume'][i])!r} is negative"),
+            *[(finite[c] & _off_grid(v[c], tick_size), c, _not_on_grid(v, c, tick_size))
+              for c in VALUE_COLUMNS[:4]],
         ]
     firsts = [int(np.argmax(mask)) if mask.any() else n for mask, _, _ in checks]
     row = min(firsts)
@@ -258,6 +280,12 @@ def _validate(file: Path, t: _Table) -> None:
 
 def _where(t: _Table, i: int) -> str:
     return ", ".join(f"{k} {n}" for k, n in t.locate(i).items())
+
+
+def _not_on_grid(v: dict[str, np.ndarray], column: str, tick_size: float | None) -> Callable[[int], str]:
+    def message(i: int) -> str:
+        return f"{column} {float(v[column][i])!r} is not on the tick grid of {tick_size!r}"
+    return message
 
 
 def _bad_number(t: _Table, column: str) -> Callable[[int], str]:

@@ -15,7 +15,7 @@ from multialpha.alerts import Level, Notifier, make_notifier
 from multialpha.calendar import trading_day
 from multialpha.clock import ManualClock
 from multialpha.config import AppConfig, ResolvedStrategy, resolve_strategies
-from multialpha.contracts import load_contracts
+from multialpha.contracts import load_contracts, require
 from multialpha.errors import ConfigError, WorkerError
 from multialpha.execution import TradersPostClient
 from multialpha.execution.router import Deliverer, OrderRouter, Routed
@@ -156,7 +156,8 @@ class MultiAlphaRunner:
                               file=self.cfg.source_file, key="runtime.data.source")
         symbols = ({s for st in self.strategies for s in st.symbols} | set(self.references)
                    | {s for syms in recovery.orphans.values() for s in syms})
-        bars = load_symbols(rt.data.path, sorted(symbols))
+        ticks = {s: require(self.contracts, s, file=rt.contracts_path).tick_size for s in symbols}
+        bars = load_symbols(rt.data.path, sorted(symbols), tick_sizes=ticks)
         return ReplaySource(bars, warmup_bars=rt.data.warmup_bars,
                             start=_pick(self.options.start, rt.data.start),
                             end=_pick(self.options.end, rt.data.end), resume_after_ns=recovery.resume_after_ns)

@@ -15,7 +15,7 @@ from multialpha.config import ResolvedStrategy
 from multialpha.contracts import ContractSpec, require
 from multialpha.errors import FatalError, MultialphaError, WorkerError
 from multialpha.execution.router import OrderRouter
-from multialpha.features import REQUIRED_HISTORY_BARS, unknown_features
+from multialpha.features import REQUIRED_HISTORY_BARS, FeatureBook, unknown_features
 from multialpha.feeds.btfeed import InboxFeed, StepBarrier
 from multialpha.feeds.history import BarHistory
 from multialpha.feeds.inbox import Inbox
@@ -74,7 +74,11 @@ class StrategyWorker:
         traded = list(strategy.symbols) + list(exit_only)
         symbols = traded + [r for r in services.references if r not in traded]
         self.history = BarHistory(symbols, REQUIRED_HISTORY_BARS)
-        self.inbox = Inbox(symbols, self.history)
+        # One feature engine per symbol, fed every bar (warm-up included); a symbol without a
+        # contract spec has none and makes prepare() fail, naming it.
+        self.features = FeatureBook({s: services.contracts[s].tick_size for s in symbols
+                                     if s in services.contracts})
+        self.inbox = Inbox(symbols, self.history, self.features)
         self._feed_symbols = symbols
 
     def _move(self, new: WorkerState) -> None:
@@ -94,6 +98,8 @@ class StrategyWorker:
         sv = self.services
         try:
             bundles = load_bundles(self.strategy, sv.references, allow_unverified=sv.allow_unverified_models)
+            for symbol in self._feed_symbols:  # the feature engines need every tick size
+                require(sv.contracts, symbol)
             for symbol in self.strategy.symbols:
                 contract = require(sv.contracts, symbol)
                 setup = instrument_setup(self.strategy, symbol, bundles[symbol], sv.base_dir)
@@ -102,16 +108,17 @@ class StrategyWorker:
                     strategy=self.name, symbol=symbol, ticker=sv.ticker_format.format(symbol=symbol),
                     params=setup.params, bundle=bundles[symbol], contract=contract,
                     references=tuple(r for r in sv.references if r != symbol), history=self.history,
-                    inbox=self.inbox, coordinator=sv.coordinator, router=sv.router, ledger=sv.ledger,
-                    notifier=sv.notifier)
+                    features=self.features, inbox=self.inbox, coordinator=sv.coordinator, router=sv.router,
+                    ledger=sv.ledger, notifier=sv.notifier)
             for symbol in self.exit_only:
                 setup = instrument_setup(self.strategy, symbol, None, sv.base_dir)
                 self.setups[symbol] = setup
                 self.contexts[symbol] = InstrumentContext(
                     strategy=self.name, symbol=symbol, ticker=sv.ticker_format.format(symbol=symbol),
                     params=setup.params, bundle=None, contract=require(sv.contracts, symbol),
-                    references=(), history=self.history, inbox=self.inbox, coordinator=sv.coordinator,
-                    router=sv.router, ledger=sv.ledger, notifier=sv.notifier, exit_only=True)
+                    references=(), history=self.history, features=self.features, inbox=self.inbox,
+                    coordinator=sv.coordinator, router=sv.router, ledger=sv.ledger, notifier=sv.notifier,
+                    exit_only=True)
         except MultialphaError as exc:
             self.fail(str(exc))
             raise WorkerError(f"strategy {self.name} cannot start: {exc}") from exc

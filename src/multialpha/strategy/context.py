@@ -13,6 +13,7 @@ from multialpha.strategy.stats import InstrumentStats
 if TYPE_CHECKING:
     from multialpha.alerts.notifier import Notifier
     from multialpha.execution.router import OrderRouter
+    from multialpha.features import FeatureBook
     from multialpha.feeds.history import BarHistory
     from multialpha.feeds.inbox import Inbox
     from multialpha.models import ModelBundle
@@ -29,6 +30,7 @@ class InstrumentContext:
     contract: ContractSpec
     references: tuple[str, ...]
     history: BarHistory
+    features: FeatureBook
     inbox: Inbox
     coordinator: PortfolioCoordinator
     router: OrderRouter

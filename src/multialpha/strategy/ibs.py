@@ -19,12 +19,10 @@ import backtrader as bt
 import numpy as np
 
 from multialpha.execution.intents import Action, DeliveryStatus, OrderIntent, make_intent_id
-from multialpha.features import compute_latest
 from multialpha.feeds.bar import BarGroup
 from multialpha.strategy import rules
 from multialpha.strategy.context import InstrumentContext
 from multialpha.strategy.exits import ExitReason
-from multialpha.strategy.indicators import latest_atr
 from multialpha.strategy.position import ClosedTrade, OpenPosition
 
 log = logging.getLogger(__name__)
@@ -146,8 +144,7 @@ class IbsStrategy(bt.Strategy):
         features: dict[str, float] = {}
         if p.use_ml_filter and ctx.bundle is not None:
             names = ctx.bundle.features
-            refs = {r: ctx.history.bars(r) for r in ctx.references if ctx.history.count(r)}
-            row = compute_latest(ctx.history.bars(ctx.symbol), names, refs)
+            row = ctx.features.row(ctx.symbol, names)  # the engine's values at this bar, O(1)
             if not np.all(np.isfinite(row)):
                 ctx.stats.features_not_ready += 1
                 return
@@ -173,7 +170,7 @@ class IbsStrategy(bt.Strategy):
             return
         # SENT, or UNKNOWN: an entry of unknown outcome is managed as open, because the exit
         # that follows is harmless if the entry never reached the broker.
-        atr = latest_atr(ctx.history.bars(ctx.symbol))
+        atr = ctx.features[ctx.symbol].atr()  # research's atr_series at this bar
         pos = OpenPosition(
             strategy=ctx.strategy, symbol=ctx.symbol, quantity=p.quantity, entry_price=close,
             entry_time=group.close_time, entry_intent_id=intent.intent_id,

@@ -1,25 +1,30 @@
-"""The ATR the strategy sizes its stops with: the feature engine's, on a bounded tail."""
+"""The ATR the strategy sizes its stops with: the feature engine's ATR(14), in price units."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from multialpha.features import compiled, kernel
 from multialpha.features.bars import BarArrays
-from multialpha.features.indicators import sma_atr
+from multialpha.features.catalog import ATR_WINDOW
 
-ATR_PERIOD = 14
+ATR_PERIOD = ATR_WINDOW
 
 
 def atr_series(bars: BarArrays) -> np.ndarray:
-    """ATR(14) at every bar (NaN until 15 bars exist)."""
-    return sma_atr(bars.high, bars.low, bars.close, ATR_PERIOD)
+    """ATR(14) at every bar (NaN until 15 bars exist), from true ranges summed in ticks.
 
-
-def latest_atr(bars: BarArrays) -> float:
-    """ATR(14) at the last bar, from the last 15 bars only (same value as ``atr_series``)."""
-    tail = bars.tail(ATR_PERIOD + 1)
-    if len(tail) < ATR_PERIOD + 1:
-        return math.nan
-    return float(sma_atr(tail.high, tail.low, tail.close, ATR_PERIOD, start=len(tail) - 1)[-1])
+    The live strategy reads the same value from its symbol's engine
+    (``OnlineFeatures.atr``): the same integer sums and the same final formula.
+    """
+    tick = compiled.checked_tick_size(bars.symbol, bars.tick_size)
+    out = np.empty(len(bars))
+    err = np.zeros(2, dtype=np.int64)
+    compiled.atr_run(np.ascontiguousarray(bars.high, dtype=np.float64),
+                   np.ascontiguousarray(bars.low, dtype=np.float64),
+                   np.ascontiguousarray(bars.close, dtype=np.float64), tick, out, err)
+    if err[0] != kernel.OK:
+        i = int(err[1])
+        values = tuple(float(getattr(bars, f)[i]) for f in kernel.FIELDS)
+        raise compiled.refusal(bars.symbol, tick, int(err[0]), int(bars.ts[i]), values)
+    return out

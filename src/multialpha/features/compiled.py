@@ -1,0 +1,182 @@
+"""The compiled entry points of the feature engine, and the errors for refused bars.
+
+Each is compiled for its one signature when this module is imported (or loaded from numba's
+on-disk cache), never on a first live bar. All of them go through ``kernel.update`` and
+``kernel.value``, so research and live run the same machine code per bar.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numba import float64, from_dtype, int64, njit, types
+
+from multialpha.features import kernel as K
+
+log = logging.getLogger(__name__)
+
+
+def _kernel(signature: Any) -> Callable[[Any], Any]:
+    """Compile now for ``signature``, cached on disk when possible.
+
+    Numba refuses ``cache=True`` when neither the package directory nor a user cache
+    directory is writable (read-only install, service without a home); compile in memory then
+    rather than fail the import. ``NUMBA_CACHE_DIR`` chooses where the cache goes.
+    """
+    def wrap(fn: Any) -> Any:
+        try:
+            return njit(signature, cache=True, error_model="numpy")(fn)
+        except RuntimeError as exc:
+            if "cannot cache" not in str(exc):
+                raise
+            log.warning("numba_cache_unavailable function=%s: compiling in memory (%s)", fn.__name__, exc)
+            return njit(signature, error_model="numpy")(fn)
+    return wrap
+
+
+_STATES = from_dtype(K.STATE)[::1]
+# Inputs are typed read-only so that read-only arrays (e.g. bars loaded from parquet) are
+# taken as they are; writable ones convert to that type for free.
+_I64 = types.Array(int64, 1, "C", readonly=True)
+_F64 = types.Array(float64, 1, "C", readonly=True)
+_OUT = float64[::1]
+
+
+@_kernel(int64(_STATES, int64, float64, float64, float64, float64, float64))
+def update(state, ts, o, h, low, c, v):
+    """One bar into ``state[0]``; returns a status (OK, or why the bar was refused)."""
+    return K.update(state[0], ts, o, h, low, c, v)
+
+
+@_kernel(types.void(_STATES, _I64, _I64, _OUT))
+def fill(state, codes, cols, out):
+    """``out[cols[q]] = feature codes[q]`` of ``state[0]`` at its last bar."""
+    s = state[0]
+    for q in range(codes.shape[0]):
+        out[cols[q]] = K.value(s, codes[q])
+
+
+@_kernel(int64(_STATES, _STATES, _I64, _I64, _OUT))
+def fill_ref(state, ref, codes, cols, out):
+    """``fill`` from reference engine ``ref[0]`` as of ``state[0]``'s last bar; returns 1 (and
+    fills nothing) if the reference's last bar starts after it (that would look ahead)."""
+    s, r = state[0], ref[0]
+    if s.n > 0 and r.n > 0 and r.last_ts > s.last_ts:
+        return 1
+    for q in range(codes.shape[0]):
+        out[cols[q]] = K.value(r, codes[q])
+    return 0
+
+
+@_kernel(float64(_STATES))
+def atr(state):
+    """ATR(ATR_WINDOW) in price units at the last bar; NaN until ATR_WINDOW + 1 bars."""
+    s = state[0]
+    return K.atr_price(s.tr_sum, s.tick) if s.n >= K.ATR_BARS else np.nan
+
+
+@_kernel(types.void(_STATES, _I64, _F64, _F64, _F64, _F64, _F64,
+                    _STATES, _I64, _F64, _F64, _F64, _F64, _F64, _I64,
+                    _I64, _I64, _I64, int64, float64[:, ::1], int64[::1]))
+def run(own, ts, o, h, low, c, v, refs, rts, ro, rh, rl, rc, rv, bounds,
+        codes, cols, series, first, out, err):
+    """Every own bar through ``own[0]``, with reference r's bars ``bounds[r]:bounds[r + 1]``
+    (of the concatenated ``r*`` arrays) fed to ``refs[r]`` up to each own bar's ts.
+
+    Row ``i - first`` of ``out``, for own bars i >= first: column ``cols[q]`` is feature
+    ``codes[q]`` of the own engine (``series[q] < 0``) or of reference ``series[q]``, as of
+    own bar i. On a refused bar, ``err`` gets (status, series (-1 own), bar index) and the
+    run stops.
+    """
+    s = own[0]
+    n_refs = refs.shape[0]
+    at = bounds[:n_refs].copy()
+    for i in range(ts.shape[0]):
+        t = ts[i]
+        for r in range(n_refs):
+            k = at[r]
+            end = bounds[r + 1]
+            while k < end and rts[k] <= t:
+                status = K.update(refs[r], rts[k], ro[k], rh[k], rl[k], rc[k], rv[k])
+                if status != K.OK:
+                    err[0], err[1], err[2] = status, r, k - bounds[r]
+                    return
+                k += 1
+            at[r] = k
+        status = K.update(s, t, o[i], h[i], low[i], c[i], v[i])
+        if status != K.OK:
+            err[0], err[1], err[2] = status, -1, i
+            return
+        if i < first:
+            continue
+        row = out[i - first]
+        for q in range(codes.shape[0]):
+            r = series[q]
+            row[cols[q]] = K.value(s, codes[q]) if r < 0 else K.value(refs[r], codes[q])
+
+
+@_kernel(types.void(_F64, _F64, _F64, float64, _OUT, int64[::1]))
+def atr_run(h, low, c, tick, out, err):
+    """ATR(ATR_WINDOW) in price units at every bar (NaN before ATR_WINDOW + 1 bars), from the
+    same tick sums and formula as the engine's ``atr``. On a refused price, ``err`` gets
+    (status, bar index) and the run stops."""
+    ring = np.zeros(K.ATR_WINDOW, dtype=np.int64)
+    total = 0
+    prev = 0
+    for i in range(c.shape[0]):
+        st_h, hi = K.price_ticks(h[i], tick, 1)
+        st_l, lo = K.price_ticks(low[i], tick, 2)
+        st_c, cl = K.price_ticks(c[i], tick, 3)
+        if st_h != K.OK or st_l != K.OK or st_c != K.OK:
+            err[0], err[1] = (st_h if st_h != K.OK else st_l if st_l != K.OK else st_c), i
+            return
+        out[i] = np.nan
+        if i > 0:
+            d, _ = K.push(ring, (i - 1) % K.ATR_WINDOW, K.true_range(hi, lo, prev))
+            total += d
+            if i >= K.ATR_WINDOW:
+                out[i] = K.atr_price(total, tick)
+        prev = cl
+
+
+# -- refusals --------------------------------------------------------------------------------------
+
+
+def _iso(ts_ns: int) -> str:
+    return str(np.datetime_as_string(np.datetime64(int(ts_ns), "ns"), unit="s")) + "Z"
+
+
+def refusal(symbol: str, tick_size: float, status: int, ts_ns: int, values: tuple[float, ...],
+            last_ts_ns: int | None = None) -> ValueError:
+    """The error for a bar a kernel refused: names the symbol, the bar time and the value.
+
+    ``values`` are the bar's (open, high, low, close, volume).
+    """
+    where = f"{symbol}: bar at {_iso(ts_ns)}"
+    if status == K.NOT_INCREASING:
+        before = f" ({_iso(last_ts_ns)})" if last_ts_ns is not None else ""
+        return ValueError(f"{where} is not after the previous bar{before}: bars must be in strictly "
+                          "increasing ts order")
+    kind, field = status - status % 8, status % 8
+    name, value = K.FIELDS[field], values[field]
+    if kind == K.OFF_GRID:
+        return ValueError(f"{where}: {name} {value!r} is not on the tick grid of {tick_size!r}")
+    if kind == K.BAD_VOLUME:
+        return ValueError(f"{where}: volume {value!r} is not a whole number of contracts >= 0")
+    return ValueError(f"{where}: {name} {value!r} is out of the feature engine's range "
+                      f"(|price| <= {K.MAX_TICKS} ticks of {tick_size!r}, volume <= {K.MAX_VOLUME})")
+
+
+def checked_tick_size(symbol: str, tick_size: float | None) -> float:
+    """``tick_size`` as a float, or a ValueError naming ``symbol``."""
+    if tick_size is None:
+        raise ValueError(f"{symbol}: no tick size: the feature engine works in ticks; attach the "
+                         "contract's tick_size to the bars (BarArrays.with_tick_size, or "
+                         "load_symbols(..., tick_sizes=...))")
+    tick = float(tick_size)
+    if not (np.isfinite(tick) and tick > 0):
+        raise ValueError(f"{symbol}: tick size {tick_size!r} must be a positive number")
+    return tick
