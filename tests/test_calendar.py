@@ -51,3 +51,12 @@ def test_exchange_minutes_match_zoneinfo_across_both_dst_changes():
     local = ts.tz_convert("America/Chicago")
     expected = (local.hour * 60 + local.minute).to_numpy()
     assert np.array_equal(exchange_minutes(ts.as_unit("ns").asi8), expected)
+
+
+def test_exchange_minutes_match_zoneinfo_hour_by_hour_over_several_years():
+    import numpy as np
+    import pandas as pd
+
+    ts = pd.date_range("2022-12-31 20:00", "2026-01-02", freq="h", tz="UTC")
+    local = ts.tz_convert("America/Chicago")
+    assert np.array_equal(exchange_minutes(ts.as_unit("ns").asi8), (local.hour * 60 + local.minute).to_numpy())

@@ -65,19 +65,34 @@ def _utc_offset_secs(epoch_secs: int) -> int:
     return int(off.total_seconds())
 
 
+@lru_cache(maxsize=64)
+def _year_offsets(year: int) -> tuple[tuple[int, int], ...]:
+    """(instant, UTC offset from then on) for the start of ``year`` and each change within it."""
+    start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
+    out = [(start, _utc_offset_secs(start))]
+    for day in range(1, 367):
+        t = start + day * 86_400
+        if _utc_offset_secs(t) != out[-1][1]:  # a change within the previous day: find its hour
+            for hour in range(24):
+                h = t - 86_400 + (hour + 1) * 3_600
+                if _utc_offset_secs(h) != out[-1][1]:
+                    out.append((h, _utc_offset_secs(h)))
+                    break
+    return tuple(out)
+
+
 def exchange_minutes(ts_ns: np.ndarray) -> np.ndarray:
     """Exchange-time (Chicago) minute of day of each instant, vectorized and DST-correct.
 
-    The UTC offset is looked up once per UTC day; only the two days a year on which it
-    changes are resolved instant by instant.
+    Offsets come from a per-year table of the instants the offset changes (computed once per
+    year from the tz database), looked up with one ``searchsorted``.
     """
     secs = np.asarray(ts_ns, dtype=np.int64) // 1_000_000_000
-    days = secs // 86_400
-    udays, inv = np.unique(days, return_inverse=True)
-    start = np.array([_utc_offset_secs(int(d) * 86_400) for d in udays], dtype=np.int64)
-    end = np.array([_utc_offset_secs(int(d + 1) * 86_400 - 1) for d in udays], dtype=np.int64)
-    offsets = start[inv]
-    changing = np.nonzero((start != end)[inv])[0]
-    for i in changing:
-        offsets[i] = _utc_offset_secs(int(secs[i]))
-    return ((secs + offsets) // 60) % 1440
+    if secs.size == 0:
+        return secs
+    first = datetime.fromtimestamp(int(secs.min()), tz=UTC).year
+    last = datetime.fromtimestamp(int(secs.max()), tz=UTC).year
+    table = [row for year in range(first, last + 1) for row in _year_offsets(year)]
+    instants = np.array([t for t, _ in table], dtype=np.int64)
+    offsets = np.array([o for _, o in table], dtype=np.int64)
+    return ((secs + offsets[np.searchsorted(instants, secs, side="right") - 1]) // 60) % 1440
