@@ -223,7 +223,7 @@ def run() -> dict[str, Any]:
                f"{'met' if worst_rules >= TARGET_RATIO else 'MISSED'} (lowest over the sizes {worst_rules:,.0f}x); "
                f"rules + {len(FEATURES)} features "
                f"{'met' if worst_both >= TARGET_RATIO else 'MISSED'} (lowest {worst_both:,.0f}x).")
-    bottleneck = (f"Bottlenecks: in `label_signals`, `close_minutes` (a pandas time-zone conversion of every "
+    bottleneck = (f"Bottlenecks: in `label_signals`, `close_minutes` (the exchange-time minute of every "
                   f"bar's close) is about {(1 - speeds['kernels'] / speeds['rules']) * 100:.0f}% of the rules' time (all "
                   f"but the numba part); given the minutes, the numba rules run at {1 / speeds['kernels']:,.0f} bars/s, "
                   f"{1 / speeds['kernels'] / daemon_rate:,.0f}x the slowest daemon figure. With features, "
@@ -266,7 +266,7 @@ def breakdown_table(generated: Mapping[str, BarArrays], symbols: Sequence[str], 
     n = sum(len(bars[s]) for s in symbols)
     minutes = {s: close_minutes(bars[s]) for s in symbols}
     parts = [
-        ("close_minutes (pandas time zone conversion)", lambda: [close_minutes(bars[s]) for s in symbols]),
+        ("close_minutes (exchange-time minute of each close)", lambda: [close_minutes(bars[s]) for s in symbols]),
         ("label_signals + simulate_trades", lambda: rules_only(bars, symbols, params, contracts)),
         ("the same with close_minutes computed beforehand (numba kernels and ATR only)",
          lambda: [simulate_trades(label_signals(bars[s], params, contracts[s], minutes=minutes[s]))
