@@ -50,7 +50,7 @@ def test_load_when_sections_omitted_then_schema_defaults_apply(
     assert cfg.runtime.mode is RuntimeMode.REPLAY
     assert cfg.runtime.exchange_timezone == "America/Chicago"
     assert cfg.runtime.exchange_tz == ZoneInfo("America/Chicago")
-    assert cfg.runtime.data.warmup_bars == 500
+    assert cfg.runtime.data.warmup_bars == 600
     assert cfg.runtime.data.reference_symbols == ()
     assert cfg.runtime.webhook.max_attempts == 4
     assert cfg.runtime.alerts.discord_webhook_url is None

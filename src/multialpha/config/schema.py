@@ -135,7 +135,7 @@ class DataConfig(StrictModel):
     source: DataSource = DataSource.REPLAY
     path: ConfigPath = Path("data/sample")
     reference_symbols: Symbols = ()
-    warmup_bars: int = Field(default=500, ge=0)
+    warmup_bars: int = Field(default=600, ge=0)  # >= the feature engine's REQUIRED_HISTORY_BARS
     start: date | None = None
     end: date | None = None
     databento: DatabentoConfig | None = None

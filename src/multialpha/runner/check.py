@@ -8,6 +8,7 @@ from typing import TextIO
 from multialpha.config import load_app_config, redact_url, resolve_strategies
 from multialpha.contracts import load_contracts, require
 from multialpha.errors import MultialphaError
+from multialpha.features import REQUIRED_HISTORY_BARS
 from multialpha.feeds.replay_files import find_bar_file
 from multialpha.runner.params import instrument_setup
 from multialpha.runner.worker import load_bundles
@@ -37,6 +38,9 @@ def run_check(config: str | Path, *, allow_unverified_models: bool, out: TextIO)
     discord = rt.alerts.discord_webhook_url.get_secret_value() if rt.alerts.discord_webhook_url else ""
     say(f"alerts      {redact_url(discord) if discord else 'log only (no Discord webhook set)'}")
     say(f"portfolio   max_positions {cfg.portfolio.max_positions}   daily_stop_loss {cfg.portfolio.daily_stop_loss}")
+    if rt.data.warmup_bars < REQUIRED_HISTORY_BARS:
+        say(f"warning     runtime.data.warmup_bars {rt.data.warmup_bars} < {REQUIRED_HISTORY_BARS}: features are not "
+            "exact from the first live bar, and restarts may decide differently")
     refs = tuple(rt.data.reference_symbols)
     for s in strategies:
         say("")

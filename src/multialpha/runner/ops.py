@@ -92,12 +92,18 @@ def orders_resolve(cfg: AppConfig, *, intent_id: str, sent: bool, by: str | None
         if row.status is OutboxStatus.PENDING and pid is not None:
             raise StateError(f"order {intent_id} is being delivered by the running daemon (pid {pid}); "
                              "only an order of unknown outcome, or one in flight when the daemon stopped, is resolved")
+        booked = [p for p in store.positions.all(row.strategy) if p.signal_id == intent_id]
         rec = store.outbox.resolve(intent_id, sent, operator_name(by),
                                    detail="operator: delivered" if sent else "operator: not delivered",
                                    in_flight=row.status is OutboxStatus.PENDING)
     meaning = ("recorded as delivered; the daemon books its fill" if sent else
                "recorded as not delivered; the daemon sends it if it processes its bar again")
     print(f"{rec.intent_id}: {rec.status.value} ({meaning})", file=out)
+    if booked and not sent:
+        print(f"warning: the daemon already booked {row.strategy} {row.symbol} as open from this entry (an entry of "
+              "unknown outcome is managed as open). Its exit will still go out and is harmless at the broker, but "
+              f"the journal will show that trade. To drop it now: `multialpha halt --strategy {row.strategy} "
+              "--flatten`, then resume.", file=out)
     return 0
 
 

@@ -19,6 +19,7 @@ from multialpha.contracts import load_contracts, require
 from multialpha.errors import ConfigError, WorkerError
 from multialpha.execution import TradersPostClient
 from multialpha.execution.router import Deliverer, OrderRouter, Routed
+from multialpha.features import REQUIRED_HISTORY_BARS
 from multialpha.feeds.bar import BarGroup
 from multialpha.feeds.replay_files import load_symbols
 from multialpha.feeds.replay_source import ReplaySource
@@ -90,6 +91,11 @@ class MultiAlphaRunner:
             max_retry_wait_secs=rt.webhook.max_retry_wait_secs)
         self._on_routed = on_routed
         self.references = tuple(rt.data.reference_symbols)
+        if rt.data.warmup_bars < REQUIRED_HISTORY_BARS:
+            self.report.notes.append(
+                f"runtime.data.warmup_bars is {rt.data.warmup_bars}, below the {REQUIRED_HISTORY_BARS} bars the "
+                "features need to be exact: early signals may lack features, and a restart can decide "
+                "differently than an uninterrupted run")
         self.workers: list[StrategyWorker] = []
         self._stop = threading.Event()
 
