@@ -12,29 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numba import float64, from_dtype, int64, njit, types
+from numba import float64, from_dtype, int64, types
 
 from multialpha.features import kernel as K
+from multialpha.jit import kernel
 
 log = logging.getLogger(__name__)
 
 
 def _kernel(signature: Any) -> Callable[[Any], Any]:
-    """Compile now for ``signature``, cached on disk when possible.
-
-    Numba refuses ``cache=True`` when neither the package directory nor a user cache
-    directory is writable (read-only install, service without a home); compile in memory then
-    rather than fail the import. ``NUMBA_CACHE_DIR`` chooses where the cache goes.
-    """
-    def wrap(fn: Any) -> Any:
-        try:
-            return njit(signature, cache=True, error_model="numpy")(fn)
-        except RuntimeError as exc:
-            if "cannot cache" not in str(exc):
-                raise
-            log.warning("numba_cache_unavailable function=%s: compiling in memory (%s)", fn.__name__, exc)
-            return njit(signature, error_model="numpy")(fn)
-    return wrap
+    return kernel(signature, error_model="numpy")
 
 
 _STATES = from_dtype(K.STATE)[::1]

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 from numba import float32, float64, from_dtype, int64, njit, types, uint64
 
+from multialpha.jit import kernel
+
 # threshold: the largest float32 <= sklearn's float64 threshold (exact for float32 inputs).
 PERFECT_NODE = np.dtype([("threshold", np.float32), ("feature", np.uint16), ("missing_left", np.uint16)])
 LINKED_NODE = np.dtype(
@@ -50,21 +52,7 @@ _SIG_LINKED_MANY = types.void(_MATRIX, _LINKED, _LEAVES, _ROOTS, int64, types.bo
 
 
 def _kernel(signature: Any) -> Callable[[Any], Any]:
-    """Compile now for ``signature``, releasing the GIL, cached on disk when possible.
-
-    Numba refuses ``cache=True`` when neither the package directory nor a user cache
-    directory is writable (read-only install, service without a home); compile in memory then
-    rather than fail the import. ``NUMBA_CACHE_DIR`` chooses where the cache goes.
-    """
-    def wrap(fn: Any) -> Any:
-        try:
-            return njit(signature, cache=True, nogil=True)(fn)
-        except RuntimeError as exc:
-            if "cannot cache" not in str(exc):
-                raise
-            log.warning("numba_cache_unavailable function=%s: compiling in memory (%s)", fn.__name__, exc)
-            return njit(signature, nogil=True)(fn)
-    return wrap
+    return kernel(signature, nogil=True)
 
 
 @njit(inline="always")
