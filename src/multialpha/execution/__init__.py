@@ -1,14 +1,11 @@
 """Execution: order intents, TradersPost payloads and delivery, and a local webhook sink."""
 
 from multialpha.execution.intents import (
-    DELIVERY_TRANSITIONS,
     Action,
     DeliveryResult,
     DeliveryStatus,
-    InvalidTransition,
     OrderIntent,
     make_intent_id,
-    transition,
     utc_iso,
 )
 from multialpha.execution.payloads import build_payload
@@ -16,11 +13,9 @@ from multialpha.execution.sink import Reply, ResponsePlan, WebhookSink, read_sin
 from multialpha.execution.traderspost import TradersPostClient, WebhookClient, parse_retry_after, redact_url
 
 __all__ = [
-    "DELIVERY_TRANSITIONS",
     "Action",
     "DeliveryResult",
     "DeliveryStatus",
-    "InvalidTransition",
     "OrderIntent",
     "Reply",
     "ResponsePlan",
@@ -33,6 +28,5 @@ __all__ = [
     "read_sink_log",
     "redact_url",
     "serve_forever",
-    "transition",
     "utc_iso",
 ]

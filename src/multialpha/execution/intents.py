@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from multialpha.state.outbox import make_intent_id
+
+__all__ = ["Action", "DeliveryResult", "DeliveryStatus", "OrderIntent", "make_intent_id", "utc_iso"]
+
 
 class Action(StrEnum):
     """What the order does; the value is TradersPost's ``action`` field."""
@@ -21,7 +25,10 @@ class Action(StrEnum):
 class DeliveryStatus(StrEnum):
     """Where one intent stands with the broker gateway.
 
-    * ``PENDING``: not attempted yet (or re-queued after a known failure).
+    The lifecycle of an intent (which status may follow which) is the outbox's, in
+    ``multialpha.state.outbox``; this is the outcome of one delivery.
+
+    * ``PENDING``: not attempted yet.
     * ``SENT``: the gateway answered 2xx.
     * ``FAILED``: known not to have been acted on (a 4xx other than 429; 429 or
       connection failures before any byte was sent, until the attempts ran out).
@@ -34,30 +41,6 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
 
-    def can_become(self, new: DeliveryStatus) -> bool:
-        return new in DELIVERY_TRANSITIONS[self]
-
-
-# FAILED may go back to PENDING because nothing reached the gateway, so sending again is
-# safe. UNKNOWN is settled only by a person who checked the gateway's log.
-DELIVERY_TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
-    DeliveryStatus.PENDING: frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN}),
-    DeliveryStatus.FAILED: frozenset({DeliveryStatus.PENDING}),
-    DeliveryStatus.UNKNOWN: frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED}),
-    DeliveryStatus.SENT: frozenset(),
-}
-
-
-class InvalidTransition(ValueError):
-    """A delivery status change the transition table does not allow."""
-
-
-def transition(current: DeliveryStatus, new: DeliveryStatus) -> DeliveryStatus:
-    """Return ``new`` if ``current -> new`` is allowed, else raise ``InvalidTransition``."""
-    if not current.can_become(new):
-        raise InvalidTransition(f"delivery status cannot go from {current.value} to {new.value}")
-    return new
-
 
 def utc_iso(when: datetime) -> str:
     """ISO-8601 UTC with a ``Z`` suffix; fractional seconds only when present."""
@@ -66,24 +49,6 @@ def utc_iso(when: datetime) -> str:
     utc = when.astimezone(UTC)
     fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ"
     return utc.strftime(fmt)
-
-
-def _check_id_part(name: str, value: str) -> None:
-    # ':' separates the parts of an id; allowing it would let two signals share one id.
-    if not value or value != value.strip() or ":" in value or any(c.isspace() for c in value):
-        raise ValueError(f"{name} must be non-empty without ':' or whitespace, got {value!r}")
-
-
-def make_intent_id(strategy: str, symbol: str, bar_time: datetime, action: Action | str) -> str:
-    """Deterministic, readable id of one signal, e.g. ``ibs_a:6A:2024-03-01T15:00:00Z:buy``.
-
-    The same (strategy, symbol, bar, action) always gives the same id, whatever timezone
-    ``bar_time`` is expressed in, so a replayed or restarted worker cannot mint a second id
-    for a signal it already sent.
-    """
-    _check_id_part("strategy", strategy)
-    _check_id_part("symbol", symbol)
-    return f"{strategy}:{symbol}:{utc_iso(bar_time)}:{Action(action).value}"
 
 
 @dataclass(frozen=True)

@@ -6,20 +6,14 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 from multialpha.alerts.notifier import Level, Notifier
 from multialpha.execution.intents import DeliveryResult, DeliveryStatus, OrderIntent
 from multialpha.execution.payloads import build_payload
+from multialpha.execution.traderspost import WebhookClient
 from multialpha.state import IntentAction, OutboxIntent, OutboxRecord, OutboxStatus, StateStore
 
 log = logging.getLogger(__name__)
-
-
-class Deliverer(Protocol):
-    """What the router needs from a webhook client."""
-
-    def deliver(self, url: str, payload: Mapping[str, object], *, label: str) -> DeliveryResult: ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +35,7 @@ class OrderRouter:
     delivered" is delivered now.
     """
 
-    def __init__(self, client: Deliverer, webhook_urls: Mapping[str, str], notifier: Notifier,
+    def __init__(self, client: WebhookClient, webhook_urls: Mapping[str, str], notifier: Notifier,
                  store: StateStore, on_routed: Callable[[Routed], None] | None = None) -> None:
         self._client = client
         self._urls = dict(webhook_urls)

@@ -17,8 +17,8 @@ from multialpha.clock import ManualClock
 from multialpha.config import AppConfig, ResolvedStrategy, resolve_strategies
 from multialpha.contracts import load_contracts, require
 from multialpha.errors import ConfigError, WorkerError
-from multialpha.execution import TradersPostClient
-from multialpha.execution.router import Deliverer, OrderRouter, Routed
+from multialpha.execution import TradersPostClient, WebhookClient
+from multialpha.execution.router import OrderRouter, Routed
 from multialpha.features import REQUIRED_HISTORY_BARS
 from multialpha.feeds.bar import BarGroup
 from multialpha.feeds.replay_files import load_symbols
@@ -67,7 +67,7 @@ class RunReport:
 
 class MultiAlphaRunner:
     def __init__(self, cfg: AppConfig, *, options: RunOptions | None = None,
-                 client: Deliverer | None = None, notifier: Notifier | None = None,
+                 client: WebhookClient | None = None, notifier: Notifier | None = None,
                  on_routed: Callable[[Routed], None] | None = None) -> None:
         self.cfg = cfg
         self.options = options or RunOptions()

@@ -60,14 +60,22 @@ class IntentAction(StrEnum):
 
 
 def make_intent_id(strategy: str, symbol: str, signal_time: datetime, action: IntentAction | str) -> str:
-    """Deterministic id of one signal, e.g. ``ibs_a:6A:2024-03-01T15:00:00Z:buy``."""
+    """Deterministic, readable id of one signal, e.g. ``ibs_a:6A:2024-03-01T15:00:00Z:buy``.
+
+    The same (strategy, symbol, bar, action) always gives the same id, whatever timezone
+    ``signal_time`` is expressed in, so a replayed or restarted worker cannot mint a second id
+    for a signal it already sent. ':' separates the parts, so names may not hold it (nor any
+    whitespace), or two signals could share one id.
+    """
+    for part, value in (("strategy", strategy), ("symbol", symbol)):
+        name = check_name(value, field=part)
+        if any(c.isspace() for c in name):
+            raise ValueError(f"{part} must not contain whitespace, got {name!r}")
     if signal_time.tzinfo is None or signal_time.utcoffset() is None:
-        raise ValueError(f"signal_time {signal_time.isoformat()} has no timezone")
+        raise ValueError(f"signal_time must be timezone-aware, got naive {signal_time.isoformat()}")
     utc = signal_time.astimezone(UTC)
     stamp = utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ")
-    parts = (check_name(strategy, field="strategy"), check_name(symbol, field="symbol"), stamp,
-             IntentAction(action).value)
-    return ":".join(parts)
+    return f"{strategy}:{symbol}:{stamp}:{IntentAction(action).value}"
 
 
 @dataclass(frozen=True)
