@@ -82,8 +82,8 @@ def strategy_params_from_config(config_path: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _years(bars: BarArrays, mask: np.ndarray) -> float:
-    ts = bars.ts[mask]
+def _span_years(ts: np.ndarray) -> float:
+    """Years between the first and last of time-ordered ns timestamps (0 for fewer than two)."""
     return float((ts[-1] - ts[0]) / 1e9 / 86400 / 365.25) if ts.shape[0] > 1 else 0.0
 
 
@@ -130,14 +130,10 @@ def train_symbol(bars: BarArrays, refs: Mapping[str, BarArrays], params: IbsPara
         idx = np.nonzero(mask)[0]
         if idx.shape[0]:
             acc[idx] = model.predict_proba(X[idx])[:, list(model.classes_).index(1)] >= best_t
-        filtered = trade_metrics(labels.pnl[simulate_trades(labels, acc)], _years(bars, mask_to_bars(mask)))
-        plain = trade_metrics(labels.pnl[simulate_trades(labels, mask)], _years(bars, mask_to_bars(mask)))
+        years = _span_years(bars.ts[labels.entry_idx[mask]])
+        filtered = trade_metrics(labels.pnl[simulate_trades(labels, acc)], years)
+        plain = trade_metrics(labels.pnl[simulate_trades(labels, mask)], years)
         return {"filtered": asdict(filtered), "unfiltered": asdict(plain)}
-
-    def mask_to_bars(mask: np.ndarray) -> np.ndarray:
-        m = np.zeros(len(bars), dtype=bool)
-        m[labels.entry_idx[mask]] = True
-        return m
 
     ins, out = evaluate(train), evaluate(hold)
     metrics = {
