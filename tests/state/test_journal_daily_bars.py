@@ -101,3 +101,15 @@ def test_bars_touch_then_latest_kept_and_never_moves_back(store: StateStore) -> 
     assert store.bars.all() == {"ES": T0 + timedelta(hours=2), "NQ": T0 + timedelta(hours=1)}
     with pytest.raises(ValueError):
         store.bars.touch("ES", datetime(2024, 3, 1))
+
+
+def test_last_exit_time_is_the_latest_exit_of_that_strategy_and_symbol(store) -> None:
+    from datetime import UTC, date, datetime
+
+    base = dict(quantity=1, entry_price="1", exit_price="2", pnl_cents=100, exit_reason="ibs_exit",
+                trading_day=date(2024, 3, 5), entry_intent_id="e")
+    for i, (strategy, symbol, hour) in enumerate([("a", "ES", 15), ("a", "ES", 18), ("a", "NQ", 20), ("b", "ES", 21)]):
+        store.journal.record(strategy=strategy, symbol=symbol, entry_time=datetime(2024, 3, 5, 14, tzinfo=UTC),
+                             exit_time=datetime(2024, 3, 5, hour, tzinfo=UTC), exit_intent_id=f"x{i}", **base)
+    assert store.journal.last_exit_time("a", "ES") == datetime(2024, 3, 5, 18, tzinfo=UTC)
+    assert store.journal.last_exit_time("a", "CL") is None

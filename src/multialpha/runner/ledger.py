@@ -95,8 +95,7 @@ class StoreLedger:
         return out
 
     def last_exit_time(self, strategy: str, symbol: str) -> datetime | None:
-        times = [t.exit_time for t in self._store.journal.all(strategy) if t.symbol == symbol]
-        return max(times) if times else None
+        return self._store.journal.last_exit_time(strategy, symbol)
 
     def trades(self) -> list[ClosedTrade]:
         return [ClosedTrade(t.strategy, t.symbol, t.quantity, t.entry_time, float(t.entry_price), t.exit_time,

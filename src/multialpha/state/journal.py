@@ -107,6 +107,12 @@ class JournalRepo(Repo):
         row = self._db.query_one("SELECT * FROM journal WHERE exit_intent_id = ?", (exit_intent_id,))
         return None if row is None else Trade.from_row(row)
 
+    def last_exit_time(self, strategy: str, symbol: str) -> datetime | None:
+        """When this (strategy, symbol) last closed a trade; None if it never did."""
+        row = self._db.query_one("SELECT MAX(exit_time) AS t FROM journal WHERE strategy = ? AND symbol = ?",
+                                 (strategy, symbol))
+        return None if row is None or row["t"] is None else parse_utc(row["t"])
+
     def all(self, strategy: str | None = None) -> list[Trade]:
         """Every journaled trade (of one strategy), in exit order."""
         if strategy is None:
