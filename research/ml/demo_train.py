@@ -25,7 +25,7 @@ from multialpha.research.ml.trades import label_signals, simulate_trades
 from sklearn.ensemble import RandomForestClassifier
 
 from multialpha.contracts import ContractSpec, load_contracts, require
-from multialpha.features import compute_features, trading_day_ids
+from multialpha.features import Reference, compute_features, reference_features, trading_day_ids
 from multialpha.features.bars import BarArrays
 from multialpha.feeds.replay_files import load_symbols
 from multialpha.models import write_model_bundle
@@ -87,7 +87,7 @@ def _span_years(ts: np.ndarray) -> float:
     return float((ts[-1] - ts[0]) / 1e9 / 86400 / 365.25) if ts.shape[0] > 1 else 0.0
 
 
-def train_symbol(bars: BarArrays, refs: Mapping[str, BarArrays], params: IbsParams, contract: ContractSpec,
+def train_symbol(bars: BarArrays, refs: Mapping[str, Reference], params: IbsParams, contract: ContractSpec,
                  features: Sequence[str], train_end: date, seed: int) -> tuple[Any, float, dict[str, Any]]:
     """Fit the filter for one symbol; returns (model, threshold, metrics)."""
     labels = label_signals(bars, params, contract)
@@ -157,7 +157,7 @@ def train_demo_bundles(data_dir: Path, config_path: Path, out_dir: Path, *, cont
     symbols = sorted({s for p in plan.values() for s in p["symbols"]} | set(references))
     ticks = {s: require(contracts, s, file=contracts_path).tick_size for s in symbols}
     bars = load_symbols(data_dir, symbols, tick_sizes=ticks)
-    refs = {r: bars[r] for r in references}
+    refs = {r: reference_features(bars[r]) for r in references}  # once, for every symbol
     features = list(DEMO_BASE_FEATURES) + [f"{r}_{k}" for r in references
                                            for k in ("hourly_z", "hourly_return", "daily_z", "daily_return")]
     written = []

@@ -2,7 +2,8 @@
 
 Each symbol's features come from a compiled per-bar update over a small fixed state (prices
 in whole ticks, exact integer window sums): ``OnlineFeatures`` runs it bar by bar in the
-daemon, ``compute_features`` runs it over whole arrays in research.
+daemon, ``compute_features`` runs it over whole arrays in research (each reference symbol once,
+with ``reference_features``).
 """
 
 from multialpha.features.bars import BarArrays
@@ -14,8 +15,9 @@ from multialpha.features.catalog import (
     unknown_features,
 )
 from multialpha.features.daily import DailyBars, daily_bars, trading_day_ids
-from multialpha.features.engine import compute_features, compute_latest
+from multialpha.features.engine import Reference, compute_features, compute_latest
 from multialpha.features.online import FeatureBook, OnlineFeatures
+from multialpha.features.references import ReferenceFeatures, reference_features
 
 __all__ = [
     "BASE_FEATURES",
@@ -25,10 +27,13 @@ __all__ = [
     "DailyBars",
     "FeatureBook",
     "OnlineFeatures",
+    "Reference",
+    "ReferenceFeatures",
     "compute_features",
     "compute_latest",
     "daily_bars",
     "feature_catalog",
+    "reference_features",
     "trading_day_ids",
     "unknown_features",
 ]

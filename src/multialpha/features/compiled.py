@@ -65,44 +65,42 @@ def atr(state):
     return K.atr_price(s.tr_sum, s.tick) if s.n >= K.ATR_BARS else np.nan
 
 
-@_kernel(types.void(_STATES, _I64, _F64, _F64, _F64, _F64, _F64,
-                    _STATES, _I64, _F64, _F64, _F64, _F64, _F64, _I64,
-                    _I64, _I64, _I64, int64, float64[:, ::1], int64[::1]))
-def run(own, ts, o, h, low, c, v, refs, rts, ro, rh, rl, rc, rv, bounds,
-        codes, cols, series, first, out, err):
-    """Every own bar through ``own[0]``, with reference r's bars ``bounds[r]:bounds[r + 1]``
-    (of the concatenated ``r*`` arrays) fed to ``refs[r]`` up to each own bar's ts.
+@_kernel(types.void(_STATES, _I64, _F64, _F64, _F64, _F64, _F64, _I64, _I64, int64, float64[:, ::1],
+                    int64[::1]))
+def run(own, ts, o, h, low, c, v, codes, cols, first, out, err):
+    """Every bar through ``own[0]``; for bars i >= first, row ``i - first`` of ``out`` gets
+    feature ``codes[q]`` in column ``cols[q]``, as of bar i. On a refused bar, ``err`` gets
+    (status, bar index) and the run stops.
 
-    Row ``i - first`` of ``out``, for own bars i >= first: column ``cols[q]`` is feature
-    ``codes[q]`` of the own engine (``series[q] < 0``) or of reference ``series[q]``, as of
-    own bar i. On a refused bar, ``err`` gets (status, series (-1 own), bar index) and the
-    run stops.
+    Reference symbols' features are not filled here: each reference runs once through this
+    same kernel (``references.reference_features``) and is joined as of every bar.
     """
     s = own[0]
-    n_refs = refs.shape[0]
-    at = bounds[:n_refs].copy()
     for i in range(ts.shape[0]):
-        t = ts[i]
-        for r in range(n_refs):
-            k = at[r]
-            end = bounds[r + 1]
-            while k < end and rts[k] <= t:
-                status = K.update(refs[r], rts[k], ro[k], rh[k], rl[k], rc[k], rv[k])
-                if status != K.OK:
-                    err[0], err[1], err[2] = status, r, k - bounds[r]
-                    return
-                k += 1
-            at[r] = k
-        status = K.update(s, t, o[i], h[i], low[i], c[i], v[i])
+        status = K.update(s, ts[i], o[i], h[i], low[i], c[i], v[i])
         if status != K.OK:
-            err[0], err[1], err[2] = status, -1, i
+            err[0], err[1] = status, i
             return
         if i < first:
             continue
         row = out[i - first]
         for q in range(codes.shape[0]):
-            r = series[q]
-            row[cols[q]] = K.value(s, codes[q]) if r < 0 else K.value(refs[r], codes[q])
+            row[cols[q]] = K.value(s, codes[q])
+
+
+@_kernel(types.void(_I64, _I64, types.Array(float64, 2, "C", readonly=True), _I64, _I64, float64[:, ::1]))
+def join_asof(ts, ref_ts, values, src, dst, out):
+    """``out[i, dst[q]] = values[k, src[q]]`` where k is the last row with ``ref_ts[k] <= ts[i]``
+    (NaN where there is none). Both time arrays increase strictly."""
+    k = -1
+    m = ref_ts.shape[0]
+    for i in range(ts.shape[0]):
+        t = ts[i]
+        while k + 1 < m and ref_ts[k + 1] <= t:
+            k += 1
+        row = out[i]
+        for q in range(src.shape[0]):
+            row[dst[q]] = values[k, src[q]] if k >= 0 else np.nan
 
 
 @_kernel(types.void(_F64, _F64, _F64, float64, _OUT, int64[::1]))
@@ -127,6 +125,29 @@ def atr_run(h, low, c, tick, out, err):
             if i >= K.ATR_WINDOW:
                 out[i] = K.atr_price(total, tick)
         prev = cl
+
+
+# -- whole series ----------------------------------------------------------------------------------
+
+
+def _f64(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.float64)
+
+
+def run_series(bars: Any, tick: float, codes: np.ndarray, cols: np.ndarray, first: int, width: int) -> np.ndarray:
+    """Rows ``first:`` of ``bars``' features (``out[:, cols[q]]`` = feature ``codes[q]``) from a
+    fresh engine, shape (len(bars) - first, width); columns not in ``cols`` are left NaN. A
+    refused bar raises the ``refusal`` naming ``bars.symbol``, its time and the value."""
+    out = np.full((max(len(bars) - first, 0), width), np.nan)
+    err = np.zeros(2, dtype=np.int64)
+    run(K.new_states([tick]), np.ascontiguousarray(bars.ts, dtype=np.int64), _f64(bars.open), _f64(bars.high),
+        _f64(bars.low), _f64(bars.close), _f64(bars.volume), codes, cols, first, out, err)
+    if err[0] != K.OK:
+        status, i = int(err[0]), int(err[1])
+        previous = int(bars.ts[i - 1]) if i > 0 else None
+        raise refusal(bars.symbol, tick, status, int(bars.ts[i]),
+                      tuple(float(getattr(bars, f)[i]) for f in K.FIELDS), previous)
+    return out
 
 
 # -- refusals --------------------------------------------------------------------------------------

@@ -17,54 +17,46 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from multialpha.features import compiled, kernel
+from multialpha.features import compiled
 from multialpha.features.bars import BarArrays
 from multialpha.features.catalog import REQUIRED_HISTORY_BARS
+from multialpha.features.kernel import REF_CODES
 from multialpha.features.plan import plan_features
+from multialpha.features.references import ReferenceFeatures, reference_features
 
-_EMPTY_F = np.empty(0, dtype=np.float64)
-_EMPTY_I = np.empty(0, dtype=np.int64)
+Reference = BarArrays | ReferenceFeatures
+"""A reference symbol's bars, or its features already computed (``reference_features``)."""
+
+_SUFFIX = {code: suffix for suffix, code in REF_CODES.items()}
 
 
-def _f64(x: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(x, dtype=np.float64)
-
-
-def _run(bars: BarArrays, names: Sequence[str], refs: Mapping[str, BarArrays], first: int) -> np.ndarray:
+def _run(bars: BarArrays, names: Sequence[str], refs: Mapping[str, Reference], first: int) -> np.ndarray:
     """Rows ``first:`` of the feature matrix."""
     plan = plan_features(names, refs)
-    used = [refs[s] for s in plan.refs]
-    ticks = [compiled.checked_tick_size(b.symbol, b.tick_size) for b in (bars, *used)]
-    own, states = kernel.new_states(ticks[:1]), kernel.new_states(ticks[1:])
-    bounds = np.zeros(len(used) + 1, dtype=np.int64)
-    bounds[1:] = np.cumsum([len(r) for r in used], dtype=np.int64)
-
-    def joined(field: str) -> np.ndarray:
-        return _f64(np.concatenate([getattr(r, field) for r in used])) if used else _EMPTY_F
-
-    rts = np.ascontiguousarray(np.concatenate([r.ts for r in used]), dtype=np.int64) if used else _EMPTY_I
-    codes, cols, series = plan.flat()
-    out = np.empty((max(len(bars) - first, 0), plan.width))
-    err = np.zeros(3, dtype=np.int64)
-    compiled.run(own, np.ascontiguousarray(bars.ts, dtype=np.int64), _f64(bars.open), _f64(bars.high),
-               _f64(bars.low), _f64(bars.close), _f64(bars.volume),
-               states, rts, joined("open"), joined("high"), joined("low"), joined("close"), joined("volume"),
-               bounds, codes, cols, series, first, out, err)
-    if err[0] != kernel.OK:
-        status, r, i = (int(x) for x in err)
-        src = bars if r < 0 else used[r]
-        previous = int(src.ts[i - 1]) if i > 0 else None
-        raise compiled.refusal(src.symbol, ticks[r + 1], status, int(src.ts[i]),
-                               tuple(float(getattr(src, f)[i]) for f in kernel.FIELDS), previous)
+    tick = compiled.checked_tick_size(bars.symbol, bars.tick_size)
+    tables = {s: _table(refs[s], bars) for s in plan.refs}
+    out = compiled.run_series(bars, tick, plan.own.codes, plan.own.cols, first, plan.width)
+    ts = bars.ts[first:]
+    for symbol, group in plan.refs.items():
+        tables[symbol].join(ts, [_SUFFIX[int(c)] for c in group.codes], out, group.cols)
     return out
 
 
+def _table(ref: Reference, bars: BarArrays) -> ReferenceFeatures:
+    if isinstance(ref, ReferenceFeatures):
+        return ref
+    # Bars starting after the last own bar can never be joined: leave them unread.
+    return reference_features(ref, int(bars.ts[-1]) if len(bars) else None)
+
+
 def compute_features(bars: BarArrays, names: Sequence[str],
-                     refs: Mapping[str, BarArrays] | None = None) -> np.ndarray:
+                     refs: Mapping[str, Reference] | None = None) -> np.ndarray:
     """Feature matrix of shape (len(bars), len(names)), float64; NaN where history is missing.
 
     ``bars`` and every reference named need a ``tick_size``; a price off that grid, or bars
-    out of time order, raise ValueError naming the symbol and the bar.
+    out of time order, raise ValueError naming the symbol and the bar. A reference given as
+    bars is run through the engine on every call: when computing many symbols against the
+    same references, pass ``reference_features(ref_bars)`` instead and it runs once.
     """
     return _run(bars, names, {} if refs is None else refs, 0)
 

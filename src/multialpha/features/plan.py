@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -27,16 +28,12 @@ class FeaturePlan:
     own: Group
     refs: dict[str, Group]  # reference symbol -> its columns, in order of first use
 
-    def flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(codes, cols, series) over every column; series -1 is the own engine, r the r-th reference."""
-        groups = [self.own, *self.refs.values()]
-        series = [np.full(g.codes.shape[0], r - 1, dtype=np.int64) for r, g in enumerate(groups)]
-        return (np.concatenate([g.codes for g in groups]), np.concatenate([g.cols for g in groups]),
-                np.concatenate(series))
-
 
 def _group(pairs: list[tuple[int, int]]) -> Group:
-    return Group(np.array([c for c, _ in pairs], dtype=np.int64), np.array([k for _, k in pairs], dtype=np.int64))
+    codes = np.array([c for c, _ in pairs], dtype=np.int64)
+    cols = np.array([k for _, k in pairs], dtype=np.int64)
+    codes.flags.writeable = cols.flags.writeable = False  # plans are shared (see plan_features)
+    return Group(codes, cols)
 
 
 def unknown_error(names: Sequence[str], reference_symbols: Iterable[str]) -> ValueError | None:
@@ -50,7 +47,16 @@ def unknown_error(names: Sequence[str], reference_symbols: Iterable[str]) -> Val
 
 
 def plan_features(names: Sequence[str], reference_symbols: Iterable[str]) -> FeaturePlan:
-    """Parse ``names`` once; ValueError listing every name the engine cannot compute."""
+    """Parse ``names`` once; ValueError listing every name the engine cannot compute.
+
+    Plans are remembered per (names, reference symbols): research asks for the same list for
+    every symbol, and a plan's arrays are never written to.
+    """
+    return _plan(tuple(names), frozenset(reference_symbols))
+
+
+@lru_cache(maxsize=256)
+def _plan(names: tuple[str, ...], reference_symbols: frozenset[str]) -> FeaturePlan:
     error = unknown_error(names, reference_symbols)
     if error is not None:
         raise error
