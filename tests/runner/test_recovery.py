@@ -10,6 +10,7 @@ import yaml
 from multialpha.execution.router import Routed
 from multialpha.runner import MultiAlphaRunner
 from multialpha.runner.ops import halt, resume, status_data
+from multialpha.runner.runner import WAL_CHECKPOINT_BYTES
 from multialpha.state import StateStore, TradingState
 
 from .conftest import MakeSetup, hourly_bars
@@ -115,3 +116,23 @@ def test_position_in_a_symbol_no_longer_configured_is_reported_and_still_exited(
     assert any("NQ is no longer configured" in n for n in report.notes)
     assert report.strategies["t1"]["NQ"]["signals"] == 0  # exit-only: never asks for an entry
     assert json.loads(json.dumps(status_data(both.config())))["positions"] == []
+
+
+def test_the_wal_is_folded_into_the_store_between_bar_times_never_inside_an_order_commit(
+        make_setup: MakeSetup, monkeypatch):
+    setup = _setup(make_setup)
+    calls: list[tuple[int, bool]] = []
+    real = StateStore.checkpoint_wal
+
+    def checkpoint(store: StateStore, min_bytes: int = 0) -> tuple[int, int]:
+        calls.append((min_bytes, bool(store.db.pragma("wal_autocheckpoint"))))
+        return real(store, min_bytes)
+
+    monkeypatch.setattr(StateStore, "checkpoint_wal", checkpoint)
+    runner = MultiAlphaRunner(setup.config())
+    report = runner.run()
+    assert len(_bodies(setup)) == 6
+    # Once per bar time after every worker is done with it, on a connection whose commits
+    # (the orders' outbox rows among them) never fold the WAL themselves.
+    assert len(calls) == report.bar_times and calls
+    assert all(min_bytes == WAL_CHECKPOINT_BYTES and not automatic for min_bytes, automatic in calls)

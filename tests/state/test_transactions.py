@@ -258,3 +258,33 @@ def test_clock_when_naive_then_refused(store_path: Path) -> None:
 
     with pytest.raises(ValueError, match="no timezone"):
         StateStore.open(store_path, clock=NaiveClock())
+
+
+def _wal_bytes(store: StateStore) -> int:
+    wal = Path(f"{store.path}-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def test_deferred_wal_checkpoints_leave_commits_alone_until_asked(store: StateStore, intent) -> None:
+    store.defer_wal_checkpoints()
+    assert store.db.pragma("wal_autocheckpoint") == 0
+    payload = {"pad": "x" * 41_000}  # about ten pages per row: 120 rows pass SQLite's 1,000-page default
+    for hour in range(120):
+        store.outbox.add(intent("ibs_a", "6A", hours=hour, payload=payload))
+    grown = _wal_bytes(store)
+    assert grown > 1000 * 4096  # no commit folded the WAL back (it would have restarted it)
+    assert store.checkpoint_wal(min_bytes=grown + 1) == (0, 0)  # under the threshold: skipped
+    pages, copied = store.checkpoint_wal(min_bytes=grown)
+    assert pages > 1000 and copied == pages
+    store.outbox.add(intent("ibs_a", "6A", hours=5000))  # the next commit restarts the WAL from its start
+    assert _wal_bytes(store) == grown
+    assert store.checkpoint_wal()[0] < 10
+    assert store.outbox.get(intent("ibs_a", "6A", hours=119).intent_id) is not None
+
+
+def test_checkpoint_wal_inside_a_transaction_is_refused(store: StateStore, intent) -> None:
+    with store.transaction() as st:
+        st.outbox.add(intent("ibs_a", "6A"))
+        with pytest.raises(StateError, match="inside a transaction"):
+            st.checkpoint_wal()
+    assert store.outbox.get(intent("ibs_a", "6A").intent_id) is not None

@@ -39,6 +39,9 @@ from multialpha.state import StateStore
 from multialpha.strategy.position import ClosedTrade
 
 log = logging.getLogger(__name__)
+# Fold the WAL into the store between bar times once it holds this much (SQLite would do it
+# inside whichever commit crossed 1000 pages, about 4 MiB).
+WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,9 @@ class MultiAlphaRunner:
         lock.acquire()
         store = StateStore.open(self.cfg.runtime.state_path)
         try:
+            # An order's outbox commit must not pay for folding the WAL into the store: that
+            # happens between bar times, once the WAL has grown to WAL_CHECKPOINT_BYTES.
+            store.defer_wal_checkpoints()
             recovery = recover(store, self.coordinator, self.notifier, self.strategies)
             self.report.notes.extend(recovery.notes)
             halts = HaltSync(store, self.coordinator, self.notifier)
@@ -227,6 +233,7 @@ class MultiAlphaRunner:
                 if w.fatal is not None:
                     raise w.fatal
             self._checkpoint(store, group)
+            store.checkpoint_wal(WAL_CHECKPOINT_BYTES)
             sd_notify(f"WATCHDOG=1\nSTATUS=last bar {group.close_time.isoformat()}")
             self.report.bar_times += 1
             self.report.live_bar_times += 0 if group.historical else 1

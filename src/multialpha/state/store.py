@@ -117,6 +117,15 @@ class StateStore:
             assert recorded is not None  # written above, same transaction
             return recorded
 
+    def defer_wal_checkpoints(self) -> None:
+        """No WAL checkpoint inside a commit from now on; see ``checkpoint_wal``."""
+        self._db.defer_wal_checkpoints()
+
+    def checkpoint_wal(self, min_bytes: int = 0) -> tuple[int, int]:
+        """Fold the WAL into the store file now if it holds ``min_bytes``; (pages in the WAL,
+        pages copied), (0, 0) when skipped."""
+        return self._db.checkpoint_wal(min_bytes)
+
     def backup(self, dest: Path | str) -> Path:
         """A consistent copy of the live store (SQLite online backup), written atomically."""
         return self._db.backup(Path(dest))
