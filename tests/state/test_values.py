@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -78,6 +79,20 @@ def test_redact_then_urls_and_url_paths_removed() -> None:
     assert redact("failed: https://host/path?x=1 after 3 tries") == "failed: <redacted-url> after 3 tries"
     assert redact("with url: /trading/webhook/abc/def (Caused by X)") == "with url: <redacted> (Caused by X)"
     assert redact(None) is None
+    assert redact("see x+y.z-1://host/a and 9ab://h") == "see <redacted-url> and <redacted-url>"
+    assert redact("no scheme: host/path, a:// b") == "no scheme: host/path, <redacted-url> b"
+
+
+def test_long_text_is_scanned_once_not_once_per_letter() -> None:
+    # A guard against quadratic scanning, loose because test machines are shared: the old pattern
+    # took minutes on this input, the current one milliseconds.
+    text = "a" * 200_000
+    started = time.perf_counter()
+    assert redact(text) == text
+    assert dump_json({"pad": text}, field="x") == f'{{"pad":"{text}"}}'
+    with pytest.raises(ValueError, match="URL"):
+        dump_json({"pad": text + "://x"}, field="x")
+    assert time.perf_counter() - started < 5.0
 
 
 def test_secret_looking_keys_are_whole_name_parts_not_substrings():
