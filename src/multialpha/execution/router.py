@@ -24,6 +24,7 @@ class Routed:
     done_ns: int  # perf_counter_ns when the POST finished
     replayed: bool = False  # the intent was already in the outbox: nothing was sent
     arrival_ns: int | None = None  # perf_counter_ns when the bar reached the deciding strategy
+    submitted_ns: int | None = None  # perf_counter_ns when the intent was handed to the router
 
 
 class OrderRouter:
@@ -45,6 +46,7 @@ class OrderRouter:
 
     def submit(self, intent: OrderIntent, *, arrival_ns: int | None = None) -> DeliveryResult:
         """``arrival_ns``: when the bar that produced the intent reached its strategy (latency figures)."""
+        submitted_ns = time.perf_counter_ns()
         payload = build_payload(intent)
         outbox = self._store.outbox
         added = outbox.add(OutboxIntent(intent.intent_id, intent.strategy, intent.symbol,
@@ -68,7 +70,8 @@ class OrderRouter:
             self._notifier.notify(level, f"Order {result.status}: {intent.strategy} {intent.symbol} {intent.action}",
                                   result.detail, {"intent": intent.intent_id})
         if self._on_routed is not None:
-            self._on_routed(Routed(intent, result, outbox_ns, done_ns, arrival_ns=arrival_ns))
+            self._on_routed(Routed(intent, result, outbox_ns, done_ns, arrival_ns=arrival_ns,
+                                   submitted_ns=submitted_ns))
         return result
 
     def _replayed(self, intent: OrderIntent, row: OutboxRecord) -> DeliveryResult:
