@@ -68,4 +68,7 @@ def _plan(names: tuple[str, ...], reference_symbols: frozenset[str]) -> FeatureP
         else:
             symbol, suffix = ref_feature_parts(name)  # type: ignore[misc]  # known above
             by_ref.setdefault(symbol, []).append((REF_CODES[suffix], col))
-    return FeaturePlan(len(names), _group(own), {s: _group(p) for s, p in by_ref.items()})
+    plan = FeaturePlan(len(names), _group(own), {s: _group(p) for s, p in by_ref.items()})
+    filled = np.concatenate([plan.own.cols, *(g.cols for g in plan.refs.values())])
+    assert np.array_equal(np.sort(filled), np.arange(len(names))), "every column is filled exactly once"
+    return plan
