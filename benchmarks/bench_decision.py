@@ -16,7 +16,6 @@ import copy
 import dataclasses
 import io
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -59,7 +58,7 @@ DISK_CALLS = 1000
 
 
 class Sample(NamedTuple):
-    """One order: which worker, what, for which bar time, and its three perf_counter_ns stamps."""
+    """One order: which worker, what, for which bar time, and its perf_counter_ns stamps."""
 
     strategy: str
     action: str
@@ -211,9 +210,8 @@ def replay(inputs: Inputs, config: Path, name: str, end: date,
     # The sink stands in for the broker's endpoint, whose storage is not the daemon's disk: its
     # log goes to memory (tmpfs) when there is one, so its fsyncs do not queue with the store's.
     shm = Path("/dev/shm")
-    sink_dir = Path(tempfile.mkdtemp(prefix="bench_sink_", dir=shm)) if shm.is_dir() else workdir
-    sink_log = sink_dir / "webhooks.jsonl"
-    with sink_process(sink_log) as url:
+    with tempfile.TemporaryDirectory(prefix="bench_sink_", dir=shm if shm.is_dir() else workdir) as sink_dir, \
+            sink_process(Path(sink_dir) / "webhooks.jsonl") as url:
         env = demo_environment(config, workdir, url)
         env.update(MULTIALPHA_DATA=str(inputs.data), MULTIALPHA_MODELS=str(inputs.models),
                    MULTIALPHA_STATE=str(workdir / "state" / "multialpha.sqlite"))
@@ -221,9 +219,7 @@ def replay(inputs: Inputs, config: Path, name: str, end: date,
                               on_routed=log)
         log.runner = runner
         report = runner.run()
-    received = len(read_sink_log(sink_log))
-    if sink_dir != workdir:
-        shutil.rmtree(sink_dir, ignore_errors=True)
+        received = len(read_sink_log(Path(sink_dir) / "webhooks.jsonl"))
     if report.failed or log.problems:
         raise RuntimeError(f"replay {name}: failed={report.failed} problems={log.problems[:3]}")
     if received != len(log.samples) or not log.samples:
@@ -334,10 +330,10 @@ def run() -> dict[str, Any]:
         [["deciding: rules, features, forest, coordinator, the intent", len(compiled), t_decide.p50_us,
           t_decide.p99_us],
          ["the router: payload and the outbox commit (one SQLite WAL transaction, fsynced before the POST)",
-          len(compiled),
-          t_commit.p50_us, t_commit.p99_us],
+          len(compiled), t_commit.p50_us, t_commit.p99_us],
          ["both: to the outbox", len(compiled), s_full.p50_us, s_full.p99_us],
          ["the disk alone, same run: a 4 KiB write + fdatasync, no SQLite", disk.calls, disk.p50_us, disk.p99_us]])
+
     def verdict_of(us: float) -> str:
         return "met" if us <= TARGET_P99_US else "MISSED"
 

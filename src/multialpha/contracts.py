@@ -38,10 +38,6 @@ class ContractSpec:
         """Long P&L in USD after entry and exit commission."""
         return self.gross_pnl(entry_price, exit_price, quantity) - self.round_trip_commission(quantity)
 
-    def round_to_tick(self, price: float) -> float:
-        ticks = round(price / self.tick_size)
-        return round(ticks * self.tick_size, 10)
-
 
 def _spec(symbol: str, raw: Any, file: Path) -> ContractSpec:
     key = f"contracts.{symbol}"

@@ -4,7 +4,6 @@
   to an exit code systemd will not restart blindly.
 * ``WorkerError``: one strategy worker cannot start or go on (bad bundle, bad data file);
   the other workers keep running unless ``--fail-fast``.
-* ``RetryLater``: a transient outside failure (webhook unavailable); try again later.
 
 Every message names the file, field or symbol it is about.
 """
@@ -65,7 +64,3 @@ class BundleError(WorkerError):
 
 class DataError(WorkerError):
     """A bar file or a live bar is invalid."""
-
-
-class RetryLater(MultialphaError):
-    """A transient outside failure; the same step may succeed later."""

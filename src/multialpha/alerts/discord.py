@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from discord_webhook import DiscordEmbed, DiscordWebhook
 
 from multialpha.alerts.notifier import Alert, AlertQueue, Level, LogNotifier
-from multialpha.redaction import redact_url, root_cause
+from multialpha.redaction import root_cause
 
 COLOURS = {Level.INFO: 0x3498DB, Level.WARNING: 0xF39C12, Level.CRITICAL: 0xE74C3C}
 
@@ -95,7 +95,6 @@ class DiscordNotifier(AlertQueue):
         self._url = url.strip()
         self.timeout_secs = timeout_secs
         self.username = username
-        self.redacted_url = redact_url(self._url)
         super().__init__(queue_size=queue_size, name="discord")
 
     def _deliver(self, alert: Alert) -> None:

@@ -161,11 +161,6 @@ class AlertQueue(ABC):
         except Exception:
             log.exception("alert_not_queued notifier=%s title=%r", self.name, title)
 
-    def wait_idle(self, timeout_secs: float) -> bool:
-        """Block until every queued alert was handled; False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(lambda: not self._queue and not self._busy, timeout=timeout_secs)
-
     def close(self, timeout_secs: float = 5.0) -> bool:
         """Stop accepting alerts, deliver what is queued, stop the thread. True if drained."""
         with self._cond:

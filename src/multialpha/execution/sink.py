@@ -51,11 +51,6 @@ class ResponsePlan:
         with self._lock:
             return self._replies.popleft() if self._replies else self._default
 
-    @property
-    def remaining(self) -> int:
-        with self._lock:
-            return len(self._replies)
-
 
 def _default_body(status: int, received: Any) -> dict[str, Any]:
     if 200 <= status < 300:

@@ -15,6 +15,7 @@ import numpy as np
 from numba import float64, from_dtype, int64, types
 
 from multialpha.features import kernel as K
+from multialpha.features.bars import BarArrays
 from multialpha.jit import kernel
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ def _f64(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float64)
 
 
-def run_series(bars: Any, tick: float, codes: np.ndarray, cols: np.ndarray, first: int, width: int) -> np.ndarray:
+def run_series(bars: BarArrays, tick: float, codes: np.ndarray, cols: np.ndarray, first: int, width: int) -> np.ndarray:
     """Rows ``first:`` of ``bars``' features (``out[:, cols[q]]`` = feature ``codes[q]``) from a
     fresh engine, shape (len(bars) - first, width). Columns not in ``cols`` are left unwritten
     (the caller fills them: the matrix is not pre-filled, which cost a sixth of the run). A

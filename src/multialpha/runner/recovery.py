@@ -25,7 +25,6 @@ IN_FLIGHT_DETAIL = ("in flight when the daemon stopped: check the broker's signa
 class Recovery:
     resume_after_ns: int | None = None  # last bar time fully processed before this start
     orphans: dict[str, list[str]] = field(default_factory=dict)  # strategy -> symbols no longer configured
-    unknown_orders: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -38,10 +37,9 @@ def recover(store: StateStore, coordinator: PortfolioCoordinator, notifier: Noti
         notifier.notify(Level.CRITICAL, "Orders of unknown outcome after a restart",
                         f"{len(ids)} order(s) were in flight when the daemon stopped and are not sent again: "
                         + ", ".join(ids))
-    rec.unknown_orders = [r.intent_id for r in store.outbox.by_status(OutboxStatus.UNKNOWN)]
-    if rec.unknown_orders:
-        rec.notes.append(f"{len(rec.unknown_orders)} order(s) of unknown outcome await an operator: "
-                         + ", ".join(rec.unknown_orders))
+    unknown = [r.intent_id for r in store.outbox.by_status(OutboxStatus.UNKNOWN)]
+    if unknown:
+        rec.notes.append(f"{len(unknown)} order(s) of unknown outcome await an operator: " + ", ".join(unknown))
 
     by_name = {s.name: s for s in strategies}
     positions = store.positions.all()

@@ -22,8 +22,8 @@ ACCOUNT_SCOPE = "account"
 _UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _CENT = Decimal(1)
 # A URL: a run of scheme characters, then "://". The look-behind lets a match start only where such a
-# run starts, so a long run of letters is scanned once, not once per letter (quadratic: a 20 kB HTTP
-# string took most of a second).
+# run starts, so a long run of letters is scanned once, not once per letter (the scan was quadratic:
+# a 20,000-letter string took most of a second).
 _URL = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z0-9+.\-]+://\S*")
 _URL_PATH = re.compile(r"(?i)(\burl\s*[:=]\s*)(\S+)")
 _SECRET_KEY_WORDS = ("url", "webhook", "secret", "password", "token", "api_key", "apikey")
