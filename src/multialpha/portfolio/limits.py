@@ -14,8 +14,7 @@ from multialpha.errors import ConfigError
 from multialpha.portfolio._values import iso_or_none, parse_utc_or_none, to_decimal
 from multialpha.portfolio.errors import IllegalTransition
 from multialpha.state.halts import TRADING_STATE_TRANSITIONS, TradingState
-
-ACCOUNT = "account"  # the scope name of account-wide limits, states and stops
+from multialpha.state.values import ACCOUNT_SCOPE as ACCOUNT  # the scope of account-wide limits and stops
 
 
 def _check_max_positions(owner: str, value: Any) -> None:
