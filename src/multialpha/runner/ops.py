@@ -92,7 +92,8 @@ def orders_resolve(cfg: AppConfig, *, intent_id: str, sent: bool, by: str | None
         if row.status is OutboxStatus.PENDING and pid is not None:
             raise StateError(f"order {intent_id} is being delivered by the running daemon (pid {pid}); "
                              "only an order of unknown outcome, or one in flight when the daemon stopped, is resolved")
-        booked = [p for p in store.positions.all(row.strategy) if p.signal_id == intent_id]
+        held = store.positions.get(row.strategy, row.symbol)
+        booked = held is not None and held.signal_id == intent_id
         rec = store.outbox.resolve(intent_id, sent, operator_name(by),
                                    detail="operator: delivered" if sent else "operator: not delivered",
                                    in_flight=row.status is OutboxStatus.PENDING)

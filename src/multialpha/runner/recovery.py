@@ -94,7 +94,7 @@ class HaltSync:
             if current is None:
                 log.warning("halt.ignored scope=%s: not a configured strategy", rec.scope)
                 continue
-            state = TradingState(rec.state.value)
+            state = rec.state
             if state is TradingState.HALTED and rec.flatten_requested:
                 if not current.flatten_requested:
                     self._coordinator.flatten(rec.scope, rec.reason)

@@ -194,8 +194,7 @@ class OutboxRepo(Repo):
                 raise IllegalTransition(
                     f"outbox {intent_id}: only unknown intents are resolved, this one is {current.status.value}"
                 )
-            if current.status is not OutboxStatus.PENDING:
-                ensure_transition(OUTBOX_TRANSITIONS, current.status, new, what=f"outbox {intent_id}")
+            ensure_transition(OUTBOX_TRANSITIONS, current.status, new, what=f"outbox {intent_id}")
             conn.execute(
                 "UPDATE outbox SET status = ?, resolved_by = ?, detail = coalesce(?, detail), updated_at = ?"
                 " WHERE intent_id = ? AND status = ?",
