@@ -72,26 +72,12 @@ class DailyRepo(Repo):
     def add_realized(self, trading_day: date, scope: str, cents: int) -> int:
         """Add realized P&L (integer cents) to the day's total; returns the new total."""
         day, who, amount = day_text(trading_day), check_text(scope, field="scope"), check_int(cents, field="cents")
-        with self._db.transaction() as conn:
-            self._ensure(conn, day, who)
-            conn.execute(
-                "UPDATE daily SET realized_cents = realized_cents + ?, updated_at = ?"
-                " WHERE trading_day = ? AND scope = ?",
-                (amount, self._now(), day, who),
-            )
-            return self._get(conn, day, who).realized_cents
+        return self._update(day, who, "realized_cents = realized_cents + ?", (amount,)).realized_cents
 
     def mark_stopped(self, trading_day: date, scope: str, at: datetime) -> DayRecord:
         """Set the daily-stop flag; the first trigger time is kept if already stopped."""
         day, who, when = day_text(trading_day), check_text(scope, field="scope"), utc_text(at, field="at")
-        with self._db.transaction() as conn:
-            self._ensure(conn, day, who)
-            conn.execute(
-                "UPDATE daily SET stopped = 1, stopped_at = coalesce(stopped_at, ?), updated_at = ?"
-                " WHERE trading_day = ? AND scope = ?",
-                (when, self._now(), day, who),
-            )
-            return self._get(conn, day, who)
+        return self._update(day, who, "stopped = 1, stopped_at = coalesce(stopped_at, ?)", (when,))
 
     def clear_stopped(self, trading_day: date, scope: str) -> DayRecord:
         day = day_text(trading_day)
@@ -107,13 +93,7 @@ class DailyRepo(Repo):
         """Replace the scope's stats JSON for the day."""
         day, who = day_text(trading_day), check_text(scope, field="scope")
         text = dump_json(dict(stats), field=f"daily {who} stats")
-        with self._db.transaction() as conn:
-            self._ensure(conn, day, who)
-            conn.execute(
-                "UPDATE daily SET stats = ?, updated_at = ? WHERE trading_day = ? AND scope = ?",
-                (text, self._now(), day, who),
-            )
-            return self._get(conn, day, who)
+        return self._update(day, who, "stats = ?", (text,))
 
     def save_snapshot(self, name: str, trading_day: date, data: Mapping[str, Any] | str) -> None:
         """Replace the named snapshot; ``data`` is a JSON-able mapping or JSON text."""
@@ -134,6 +114,15 @@ class DailyRepo(Repo):
             return None
         return Snapshot(name=row["name"], trading_day=parse_day(row["trading_day"]),
                         data=load_json(row["data"]), saved_at=parse_utc(row["saved_at"]))
+
+    def _update(self, day: str, scope: str, assignments: str, params: tuple[Any, ...]) -> DayRecord:
+        """Create the (day, scope) row if needed, apply ``assignments`` (SQL with ``?`` for
+        ``params``) and return the row, in one transaction."""
+        with self._db.transaction() as conn:
+            self._ensure(conn, day, scope)
+            conn.execute(f"UPDATE daily SET {assignments}, updated_at = ? WHERE trading_day = ? AND scope = ?",
+                         (*params, self._now(), day, scope))
+            return self._get(conn, day, scope)
 
     def _ensure(self, conn: sqlite3.Connection, day: str, scope: str) -> None:
         conn.execute(
