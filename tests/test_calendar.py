@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from multialpha.calendar import exchange_minutes, exchange_sessions, session_close, session_open, trading_day
+from multialpha.calendar import exchange_sessions, session_close, session_open, trading_day
 
 
 @pytest.mark.parametrize(("utc", "day"), [
@@ -40,23 +40,3 @@ def test_naive_timestamps_are_refused():
 def test_exchange_sessions_drop_cme_holidays():
     days = exchange_sessions("CME_Equity", date(2024, 12, 23), date(2024, 12, 27))
     assert date(2024, 12, 25) not in days and date(2024, 12, 24) in days
-
-
-def test_exchange_minutes_match_zoneinfo_across_both_dst_changes():
-    import numpy as np
-    import pandas as pd
-
-    ts = pd.date_range("2024-03-09", "2024-03-12", freq="7min", tz="UTC").append(
-        pd.date_range("2024-11-02", "2024-11-05", freq="13min", tz="UTC"))
-    local = ts.tz_convert("America/Chicago")
-    expected = (local.hour * 60 + local.minute).to_numpy()
-    assert np.array_equal(exchange_minutes(ts.as_unit("ns").asi8), expected)
-
-
-def test_exchange_minutes_match_zoneinfo_hour_by_hour_over_several_years():
-    import numpy as np
-    import pandas as pd
-
-    ts = pd.date_range("2022-12-31 20:00", "2026-01-02", freq="h", tz="UTC")
-    local = ts.tz_convert("America/Chicago")
-    assert np.array_equal(exchange_minutes(ts.as_unit("ns").asi8), (local.hour * 60 + local.minute).to_numpy())

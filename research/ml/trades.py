@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from multialpha.calendar import exchange_minutes
 from multialpha.contracts import ContractSpec
 from multialpha.features.bars import BarArrays
+from multialpha.features.daily import exchange_minutes
 from multialpha.strategy import rules_jit as R
 from multialpha.strategy.indicators import atr_series
 from multialpha.strategy.params import IbsParams

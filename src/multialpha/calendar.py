@@ -12,8 +12,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 EXCHANGE_TZ = ZoneInfo("America/Chicago")
 SESSION_ROLL = time(17, 0)  # a new trading day starts here (exchange time)
 SESSION_CLOSE = time(16, 0)  # the trading day ends here (exchange time)
@@ -58,41 +56,3 @@ def exchange_sessions(calendar_name: str, start: date, end: date) -> tuple[date,
     days = cal.valid_days(start_date=start.isoformat(), end_date=end.isoformat())
     return tuple(d.date() for d in days)
 
-
-def _utc_offset_secs(epoch_secs: int) -> int:
-    off = datetime.fromtimestamp(epoch_secs, tz=UTC).astimezone(EXCHANGE_TZ).utcoffset()
-    assert off is not None
-    return int(off.total_seconds())
-
-
-@lru_cache(maxsize=64)
-def _year_offsets(year: int) -> tuple[tuple[int, int], ...]:
-    """(instant, UTC offset from then on) for the start of ``year`` and each change within it."""
-    start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
-    out = [(start, _utc_offset_secs(start))]
-    for day in range(1, 367):
-        t = start + day * 86_400
-        if _utc_offset_secs(t) != out[-1][1]:  # a change within the previous day: find its hour
-            for hour in range(24):
-                h = t - 86_400 + (hour + 1) * 3_600
-                if _utc_offset_secs(h) != out[-1][1]:
-                    out.append((h, _utc_offset_secs(h)))
-                    break
-    return tuple(out)
-
-
-def exchange_minutes(ts_ns: np.ndarray) -> np.ndarray:
-    """Exchange-time (Chicago) minute of day of each instant, vectorized and DST-correct.
-
-    Offsets come from a per-year table of the instants the offset changes (computed once per
-    year from the tz database), looked up with one ``searchsorted``.
-    """
-    secs = np.asarray(ts_ns, dtype=np.int64) // 1_000_000_000
-    if secs.size == 0:
-        return secs
-    first = datetime.fromtimestamp(int(secs.min()), tz=UTC).year
-    last = datetime.fromtimestamp(int(secs.max()), tz=UTC).year
-    table = [row for year in range(first, last + 1) for row in _year_offsets(year)]
-    instants = np.array([t for t, _ in table], dtype=np.int64)
-    offsets = np.array([o for _, o in table], dtype=np.int64)
-    return ((secs + offsets[np.searchsorted(instants, secs, side="right") - 1]) // 60) % 1440

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from multialpha.calendar import session_open, trading_day
 from multialpha.features import BarArrays, compute_features, daily_bars, trading_day_ids
-from multialpha.features.daily import day_of_week, exchange_hour, month_of
+from multialpha.features.daily import day_of_week, exchange_hour, exchange_minutes, month_of
 
 NS = 1_000_000_000
 EPOCH = date(1970, 1, 1)
@@ -111,3 +112,17 @@ def test_the_engine_keeps_sessions_as_the_calendar_does_around_the_clock_across_
     expected_ibs = (d.close[prev] - d.low[prev]) / (d.high[prev] - d.low[prev])
     assert np.allclose(f[first_complete_later, 4], expected_ibs, rtol=0, atol=1e-15)
     assert np.isnan(f[row <= 1, 4]).all()
+
+
+def test_exchange_minutes_match_zoneinfo_across_both_dst_changes():
+    ts = pd.date_range("2024-03-09", "2024-03-12", freq="7min", tz="UTC").append(
+        pd.date_range("2024-11-02", "2024-11-05", freq="13min", tz="UTC"))
+    local = ts.tz_convert("America/Chicago")
+    expected = (local.hour * 60 + local.minute).to_numpy()
+    assert np.array_equal(exchange_minutes(ts.as_unit("ns").asi8), expected)
+
+
+def test_exchange_minutes_match_zoneinfo_hour_by_hour_over_several_years():
+    ts = pd.date_range("2022-12-31 20:00", "2026-01-02", freq="h", tz="UTC")
+    local = ts.tz_convert("America/Chicago")
+    assert np.array_equal(exchange_minutes(ts.as_unit("ns").asi8), (local.hour * 60 + local.minute).to_numpy())

@@ -95,6 +95,11 @@ def exchange_hour(ts_ns: np.ndarray) -> np.ndarray:
     return (_local_ns(ts_ns) // NS_PER_HOUR) % 24
 
 
+def exchange_minutes(ts_ns: np.ndarray) -> np.ndarray:
+    """Minute of the day (0-1439) in Chicago time at each instant."""
+    return (_local_ns(np.asarray(ts_ns, dtype=np.int64)) // (60 * NS_PER_SECOND)) % 1440
+
+
 def _trading_day_of_local(local_ns: np.ndarray) -> np.ndarray:
     return ((local_ns + (NS_PER_DAY - _ROLL_NS)) // NS_PER_DAY).astype(np.int32)
 
