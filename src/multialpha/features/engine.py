@@ -20,14 +20,11 @@ import numpy as np
 from multialpha.features import compiled
 from multialpha.features.bars import BarArrays
 from multialpha.features.catalog import REQUIRED_HISTORY_BARS
-from multialpha.features.kernel import REF_CODES
 from multialpha.features.plan import plan_features
 from multialpha.features.references import ReferenceFeatures, reference_features
 
 Reference = BarArrays | ReferenceFeatures
 """A reference symbol's bars, or its features already computed (``reference_features``)."""
-
-_SUFFIX = {code: suffix for suffix, code in REF_CODES.items()}
 
 
 def _run(bars: BarArrays, names: Sequence[str], refs: Mapping[str, Reference], first: int) -> np.ndarray:
@@ -38,7 +35,7 @@ def _run(bars: BarArrays, names: Sequence[str], refs: Mapping[str, Reference], f
     out = compiled.run_series(bars, tick, plan.own.codes, plan.own.cols, first, plan.width)
     ts = bars.ts[first:]
     for symbol, group in plan.refs.items():
-        tables[symbol].join(ts, [_SUFFIX[int(c)] for c in group.codes], out, group.cols)
+        tables[symbol].join(ts, group.codes, out, group.cols)
     return out
 
 

@@ -9,6 +9,7 @@ alongside each symbol, without paying for R once per symbol.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ from multialpha.features.kernel import REF_CODES
 
 _CODES = np.array([REF_CODES[s] for s in REF_SUFFIXES], dtype=np.int64)
 _COLS = np.arange(len(REF_SUFFIXES), dtype=np.int64)
-_SUFFIX_COL = {s: k for k, s in enumerate(REF_SUFFIXES)}
+_CODE_COL = {REF_CODES[s]: k for k, s in enumerate(REF_SUFFIXES)}
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,13 @@ class ReferenceFeatures:
         """Shape (len(ts), len(suffixes)): the values after the last bar starting at or before
         each ``ts`` (increasing); NaN where no bar had started yet."""
         out = np.empty((len(ts), len(suffixes)))
-        self.join(ts, suffixes, out, np.arange(len(suffixes), dtype=np.int64))
+        self.join(ts, [REF_CODES[s] for s in suffixes], out, np.arange(len(suffixes), dtype=np.int64))
         return out
 
-    def join(self, ts: np.ndarray, suffixes: list[str], out: np.ndarray, cols: np.ndarray) -> None:
-        """``asof`` written straight into columns ``cols`` of ``out`` (float64, C order)."""
-        src = np.array([_SUFFIX_COL[s] for s in suffixes], dtype=np.int64)
+    def join(self, ts: np.ndarray, codes: Sequence[int] | np.ndarray, out: np.ndarray, cols: np.ndarray) -> None:
+        """``asof`` of the reference features with these kernel codes (a plan group's), written
+        straight into columns ``cols`` of ``out`` (float64, C order)."""
+        src = np.array([_CODE_COL[int(c)] for c in codes], dtype=np.int64)
         compiled.join_asof(np.ascontiguousarray(ts, dtype=np.int64), self.ts, self.values, src,
                            np.ascontiguousarray(cols, dtype=np.int64), out)
 
