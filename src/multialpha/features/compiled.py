@@ -7,7 +7,6 @@ on-disk cache), never on a first live bar. All of them go through ``kernel.updat
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +16,6 @@ from numba import float64, from_dtype, int64, types
 from multialpha.features import kernel as K
 from multialpha.features.bars import BarArrays
 from multialpha.jit import kernel
-
-log = logging.getLogger(__name__)
 
 
 def _kernel(signature: Any) -> Callable[[Any], Any]:

@@ -190,13 +190,10 @@ def daily_bars(bars: BarArrays, sessions: Sessions | None = None) -> DailyBars:
     return DailyBars(s.day, open_, high, low, bars.close[s.last].astype(np.float64), volume, s)
 
 
-def session_high_low(bars: BarArrays, sessions: Sessions, from_session: int = 0
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """High and low of sessions ``from_session:``; NaN for a first session only partly present."""
-    lo = int(sessions.first[from_session])
-    bounds = sessions.first[from_session:] - lo
-    high = np.maximum.reduceat(bars.high[lo:], bounds).astype(np.float64)
-    low = np.minimum.reduceat(bars.low[lo:], bounds).astype(np.float64)
-    if from_session == 0 and not sessions.first_complete:
+def session_high_low(bars: BarArrays, sessions: Sessions) -> tuple[np.ndarray, np.ndarray]:
+    """High and low of each session; NaN for a first session only partly present."""
+    high = np.maximum.reduceat(bars.high, sessions.first).astype(np.float64)
+    low = np.minimum.reduceat(bars.low, sessions.first).astype(np.float64)
+    if not sessions.first_complete:
         high[0] = low[0] = np.nan
     return high, low

@@ -101,7 +101,7 @@ STATE = np.dtype([
     # [tz_lo, tz_hi). Kept in the state so the per-bar code touches no other array.
     ("tz", np.int64, offset_table().shape),
     ("tz_lo", np.int64), ("tz_hi", np.int64), ("tz_off", np.int64),
-    ("high", np.int64), ("low", np.int64), ("hour", np.int64),  # the last bar; its close is in close_r
+    ("hour", np.int64),  # the last bar's close hour; its close is in close_r
     ("close_r", np.int64, (_W_CLOSE,)), ("close_sum", np.int64), ("close_sq", np.int64),
     ("vol_r", np.int64, (_W_VOL,)), ("vol_sum", np.int64), ("vol_sq", np.int64),
     ("chg_r", np.int64, (RSI_LONG,)), ("gain_s", np.int64), ("loss_s", np.int64),
@@ -316,7 +316,7 @@ def update(s: Any, ts: int, o: float, h: float, low: float, c: float, v: float) 
         s.sess_low = min(s.sess_low, lo)
     close_at = ts + NS_PER_HOUR
     s.hour = ((close_at + _offset(s, close_at)) // NS_PER_HOUR) % 24
-    s.high, s.low, s.last_ts = hi, lo, ts
+    s.last_ts = ts
     s.n = i + 1
     return OK
 

@@ -15,7 +15,6 @@ so the kernels never raise and can run without the GIL.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +30,6 @@ LINKED_NODE = np.dtype(
      ("left", np.int32), ("right", np.int32)]
 )
 
-log = logging.getLogger(__name__)
 
 BAD_LENGTH = -1.0
 HAS_INF = -2.0

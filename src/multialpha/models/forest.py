@@ -93,10 +93,6 @@ class CompiledForest:
             self._many_kernel = k.linked_score_many
             self._args = (nodes, leaves, roots, n_features, allow_nan)
 
-    @property
-    def nbytes(self) -> int:
-        return int(self._nodes.nbytes + self._leaves.nbytes + self._roots.nbytes)
-
     def score(self, row: np.ndarray) -> float:
         """P(class) for one row: a 1-D float64 array of ``n_features`` values."""
         try:
@@ -118,10 +114,6 @@ class CompiledForest:
         if bad.size:
             raise ValueError(f"row {bad[0]}: {self._input_error(out[bad[0]], X[bad[0]])}")
         return out
-
-    def warm(self) -> None:
-        """Score one dummy row so the first live call finds kernels and pages ready."""
-        self.score(np.zeros(self.n_features))
 
     def _as_row(self, row: Any) -> np.ndarray:
         arr = np.ascontiguousarray(row, dtype=np.float64)

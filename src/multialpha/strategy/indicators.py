@@ -6,9 +6,6 @@ import numpy as np
 
 from multialpha.features import compiled, kernel
 from multialpha.features.bars import BarArrays
-from multialpha.features.catalog import ATR_WINDOW
-
-ATR_PERIOD = ATR_WINDOW
 
 
 def atr_series(bars: BarArrays) -> np.ndarray:
