@@ -27,7 +27,7 @@ from sklearn.ensemble import RandomForestClassifier
 from multialpha.config import load_app_config
 from multialpha.contracts import ContractSpec, load_contracts
 from multialpha.execution.intents import DeliveryResult, DeliveryStatus
-from multialpha.features import compute_features, reference_features
+from multialpha.features import REF_SUFFIXES, compute_features, reference_features
 from multialpha.features.bars import BarArrays
 from multialpha.feeds.replay_files import load_symbols, write_bar_file
 from multialpha.models import write_model_bundle
@@ -38,8 +38,7 @@ CONFIG = REPO / "config.multi_alpha.yml"
 CONTRACTS = REPO / "config" / "contracts.yml"
 STRATEGY = "ibs_a"
 REFERENCES = ("ZB", "VX")
-FEATURES = tuple(DEMO_BASE_FEATURES) + tuple(f"{r}_{k}" for r in REFERENCES
-                                             for k in ("hourly_z", "hourly_return", "daily_z", "daily_return"))
+FEATURES = tuple(DEMO_BASE_FEATURES) + tuple(f"{r}_{k}" for r in REFERENCES for k in REF_SUFFIXES)
 SEED = 7
 START, END = date(2023, 7, 3), date(2024, 3, 1)  # 8 months
 SHORT_END = date(2023, 11, 1)  # the first 4 of them

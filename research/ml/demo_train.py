@@ -25,10 +25,10 @@ from multialpha.research.ml.trades import label_signals, simulate_trades
 from sklearn.ensemble import RandomForestClassifier
 
 from multialpha.contracts import ContractSpec, load_contracts, require
-from multialpha.features import Reference, compute_features, reference_features, trading_day_ids
+from multialpha.features import REF_SUFFIXES, Reference, compute_features, reference_features, trading_day_ids
 from multialpha.features.bars import BarArrays
 from multialpha.feeds.replay_files import load_symbols
-from multialpha.models import write_model_bundle
+from multialpha.models import class_column, write_model_bundle
 from multialpha.strategy.params import IbsParams
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def train_symbol(bars: BarArrays, refs: Mapping[str, Reference], params: IbsPara
                                       random_state=seed, n_jobs=1)
 
     probe = forest().fit(X[fit_idx], y[fit_idx])
-    p_val = probe.predict_proba(X[val_idx])[:, list(probe.classes_).index(1)]
+    p_val = probe.predict_proba(X[val_idx])[:, class_column(probe, 1)]
     best_t, best_score = 0.5, -np.inf
     for t in THRESHOLD_GRID:
         acc = np.zeros(labels.entry_idx.shape[0], dtype=bool)
@@ -129,7 +129,7 @@ def train_symbol(bars: BarArrays, refs: Mapping[str, Reference], params: IbsPara
         acc = np.zeros(labels.entry_idx.shape[0], dtype=bool)
         idx = np.nonzero(mask)[0]
         if idx.shape[0]:
-            acc[idx] = model.predict_proba(X[idx])[:, list(model.classes_).index(1)] >= best_t
+            acc[idx] = model.predict_proba(X[idx])[:, class_column(model, 1)] >= best_t
         years = _span_years(bars.ts[labels.entry_idx[mask]])
         filtered = trade_metrics(labels.pnl[simulate_trades(labels, acc)], years)
         plain = trade_metrics(labels.pnl[simulate_trades(labels, mask)], years)
@@ -158,8 +158,7 @@ def train_demo_bundles(data_dir: Path, config_path: Path, out_dir: Path, *, cont
     ticks = {s: require(contracts, s, file=contracts_path).tick_size for s in symbols}
     bars = load_symbols(data_dir, symbols, tick_sizes=ticks)
     refs = {r: reference_features(bars[r]) for r in references}  # once, for every symbol
-    features = list(DEMO_BASE_FEATURES) + [f"{r}_{k}" for r in references
-                                           for k in ("hourly_z", "hourly_return", "daily_z", "daily_return")]
+    features = list(DEMO_BASE_FEATURES) + [f"{r}_{k}" for r in references for k in REF_SUFFIXES]
     written = []
     for name, p in plan.items():
         for symbol in p["symbols"]:

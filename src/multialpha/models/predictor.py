@@ -61,16 +61,17 @@ def make_predictor(estimator: Any, *, class_label: Any = 1, context: str = "") -
     """The compiled forest if the estimator compiles and agrees with ``predict_proba`` on
     probe rows, else ``SklearnProbability`` (with a logged warning). Warmed up either way."""
     n_features = int(estimator.n_features_in_)
+    reason: object
     try:
         compiled = compile_forest(estimator, class_label=class_label)
     except NotCompilableError as exc:
-        log.warning("model_fallback %s reason=%s: scoring with sklearn predict_proba", context, exc)
-        return _warmed(SklearnProbability(estimator, n_features, class_label=class_label))
-    mismatch = compare_with_sklearn(compiled, estimator)
-    if mismatch:
-        log.warning("model_fallback %s reason=%s: scoring with sklearn predict_proba", context, mismatch)
-        return _warmed(SklearnProbability(estimator, n_features, class_label=class_label))
-    return _warmed(compiled)
+        reason = exc
+    else:
+        reason = compare_with_sklearn(compiled, estimator)
+        if not reason:
+            return _warmed(compiled)
+    log.warning("model_fallback %s reason=%s: scoring with sklearn predict_proba", context, reason)
+    return _warmed(SklearnProbability(estimator, n_features, class_label=class_label))
 
 
 def compare_with_sklearn(compiled: CompiledForest, estimator: Any, *, n_rows: int = PROBE_ROWS,
