@@ -16,13 +16,21 @@ _STANDARD_RECORD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None)
     "message", "asctime"}
 
 
+def _replacements(secrets: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """(secret, its redacted form), longest first, so a secret that contains another is replaced whole."""
+    return tuple((s, redact_url(s)) for s in sorted({s for s in secrets if s}, key=len, reverse=True))
+
+
+def _replace(text: str, replacements: tuple[tuple[str, str], ...]) -> str:
+    for secret, shown in replacements:
+        if secret in text:
+            text = text.replace(secret, shown)
+    return text
+
+
 def redact_text(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every occurrence of every secret replaced by its redacted form."""
-    # Longest first, so a secret that contains another is replaced whole.
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, redact_url(secret))
-    return text
+    return _replace(text, _replacements(secrets))
 
 
 class RedactingFilter(logging.Filter):
@@ -33,10 +41,10 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+        self._replacements = _replacements(secrets)  # once, not on every record
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
+        if not self._replacements:
             return True
         try:
             message = record.getMessage()
@@ -68,7 +76,7 @@ class RedactingFilter(logging.Filter):
             record.args = {k: self._scrub(v) if isinstance(v, str) else v for k, v in record.args.items()}
 
     def _scrub(self, text: str) -> str:
-        return redact_text(text, self._secrets)
+        return _replace(text, self._replacements)
 
 
 def secrets_of(cfg: AppConfig) -> list[str]:
