@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from multialpha.state.outbox import make_intent_id
+from multialpha.state.values import utc_iso
 
 __all__ = ["Action", "DeliveryResult", "DeliveryStatus", "OrderIntent", "make_intent_id", "utc_iso"]
 
@@ -40,15 +41,6 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     UNKNOWN = "unknown"
-
-
-def utc_iso(when: datetime) -> str:
-    """ISO-8601 UTC with a ``Z`` suffix; fractional seconds only when present."""
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError(f"timestamp must be timezone-aware, got naive {when.isoformat()}")
-    utc = when.astimezone(UTC)
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return utc.strftime(fmt)
 
 
 @dataclass(frozen=True)

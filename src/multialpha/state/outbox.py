@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
@@ -27,6 +27,7 @@ from multialpha.state.values import (
     load_json,
     parse_utc,
     redact,
+    utc_iso,
     utc_text,
 )
 
@@ -73,9 +74,7 @@ def make_intent_id(strategy: str, symbol: str, signal_time: datetime, action: In
             raise ValueError(f"{part} must not contain whitespace, got {name!r}")
     if signal_time.tzinfo is None or signal_time.utcoffset() is None:
         raise ValueError(f"signal_time must be timezone-aware, got naive {signal_time.isoformat()}")
-    utc = signal_time.astimezone(UTC)
-    stamp = utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ")
-    return f"{strategy}:{symbol}:{stamp}:{IntentAction(action).value}"
+    return f"{strategy}:{symbol}:{utc_iso(signal_time)}:{IntentAction(action).value}"
 
 
 @dataclass(frozen=True)
