@@ -100,25 +100,17 @@ class StrategyWorker:
             bundles = load_bundles(self.strategy, sv.references, allow_unverified=sv.allow_unverified_models)
             for symbol in self._feed_symbols:  # the feature engines need every tick size
                 require(sv.contracts, symbol)
-            for symbol in self.strategy.symbols:
-                contract = require(sv.contracts, symbol)
-                setup = instrument_setup(self.strategy, symbol, bundles[symbol], sv.base_dir)
+            for symbol in (*self.strategy.symbols, *self.exit_only):
+                orphan = symbol in self.exit_only  # held, but no longer configured: exits only
+                bundle = None if orphan else bundles[symbol]
+                setup = instrument_setup(self.strategy, symbol, bundle, sv.base_dir)
                 self.setups[symbol] = setup
                 self.contexts[symbol] = InstrumentContext(
                     strategy=self.name, symbol=symbol, ticker=sv.ticker_format.format(symbol=symbol),
-                    params=setup.params, bundle=bundles[symbol], contract=contract,
-                    references=tuple(r for r in sv.references if r != symbol), history=self.history,
-                    features=self.features, inbox=self.inbox, coordinator=sv.coordinator, router=sv.router,
-                    ledger=sv.ledger, notifier=sv.notifier)
-            for symbol in self.exit_only:
-                setup = instrument_setup(self.strategy, symbol, None, sv.base_dir)
-                self.setups[symbol] = setup
-                self.contexts[symbol] = InstrumentContext(
-                    strategy=self.name, symbol=symbol, ticker=sv.ticker_format.format(symbol=symbol),
-                    params=setup.params, bundle=None, contract=require(sv.contracts, symbol),
-                    references=(), history=self.history, features=self.features, inbox=self.inbox,
-                    coordinator=sv.coordinator, router=sv.router, ledger=sv.ledger, notifier=sv.notifier,
-                    exit_only=True)
+                    params=setup.params, bundle=bundle, contract=sv.contracts[symbol],
+                    references=() if orphan else tuple(r for r in sv.references if r != symbol),
+                    history=self.history, features=self.features, inbox=self.inbox, coordinator=sv.coordinator,
+                    router=sv.router, ledger=sv.ledger, notifier=sv.notifier, exit_only=orphan)
         except MultialphaError as exc:
             self.fail(str(exc))
             raise WorkerError(f"strategy {self.name} cannot start: {exc}") from exc
