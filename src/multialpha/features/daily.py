@@ -15,12 +15,11 @@ from functools import cache
 import numpy as np
 
 from multialpha.calendar import EXCHANGE_TZ, SESSION_ROLL
-from multialpha.features.bars import BarArrays
+from multialpha.features.bars import NS_PER_SECOND, BarArrays
 
-NS_PER_SECOND = 1_000_000_000
 NS_PER_HOUR = 3600 * NS_PER_SECOND
 NS_PER_DAY = 24 * NS_PER_HOUR
-_ROLL_NS = (SESSION_ROLL.hour * 3600 + SESSION_ROLL.minute * 60) * NS_PER_SECOND
+ROLL_NS = (SESSION_ROLL.hour * 3600 + SESSION_ROLL.minute * 60) * NS_PER_SECOND  # 17:00, the day's roll
 _TABLE_YEARS = range(1970, 2101)  # outside this range the nearest year's offset is used
 
 
@@ -101,7 +100,7 @@ def exchange_minutes(ts_ns: np.ndarray) -> np.ndarray:
 
 
 def _trading_day_of_local(local_ns: np.ndarray) -> np.ndarray:
-    return ((local_ns + (NS_PER_DAY - _ROLL_NS)) // NS_PER_DAY).astype(np.int32)
+    return ((local_ns + (NS_PER_DAY - ROLL_NS)) // NS_PER_DAY).astype(np.int32)
 
 
 def trading_day_ids(ts_ns: np.ndarray) -> np.ndarray:
@@ -152,7 +151,7 @@ def sessions_of(ts_ns: np.ndarray) -> Sessions:
         first=np.concatenate(([0], new)),
         last=np.concatenate((new - 1, [n - 1])),
         bar_session=np.cumsum(marks),
-        first_complete=int(local[0]) % NS_PER_DAY == _ROLL_NS,
+        first_complete=int(local[0]) % NS_PER_DAY == ROLL_NS,
     )
 
 

@@ -24,8 +24,7 @@ import numpy as np
 from numba import njit
 
 from multialpha import calendar
-from multialpha.calendar import SESSION_ROLL
-from multialpha.features import catalog
+from multialpha.features import catalog, daily
 from multialpha.features.catalog import (
     ATR_WINDOW,
     ATR_Z_WINDOW,
@@ -40,11 +39,8 @@ from multialpha.features.catalog import (
     RSI_SHORT,
     VOLUME_Z_WINDOW,
 )
-from multialpha.features.daily import offset_table
+from multialpha.features.daily import NS_PER_DAY, NS_PER_HOUR, ROLL_NS, offset_table
 
-NS_PER_HOUR = 3600 * 1_000_000_000
-NS_PER_DAY = 24 * NS_PER_HOUR
-ROLL_NS = (SESSION_ROLL.hour * 3600 + SESSION_ROLL.minute * 60) * 1_000_000_000
 GRID_TOL = 1e-6  # in ticks: a price further than this from a whole tick is off the grid
 # Bounds under which no int64 product or sum below can overflow (numba's integer arithmetic
 # must not overflow): the largest is the ATR z-score's 50 * sum(S**2) and sum(S)**2 over 50
@@ -82,12 +78,12 @@ def _source_digest() -> str:
     """A digest of the code the compiled entry points are built from.
 
     Numba's on-disk cache only notices edits to the file holding a cached function
-    (``compiled``), not to the functions and constants it uses from here, ``catalog`` or
-    ``calendar``. The digest names a field of STATE, so any such edit changes the entry
+    (``compiled``), not to the functions and constants it uses from here, ``catalog``,
+    ``daily`` or ``calendar``. The digest names a field of STATE, so any such edit changes the entry
     points' signatures and they are compiled afresh instead of loaded stale.
     """
     digest = hashlib.sha256()
-    for module in (sys.modules[__name__], catalog, calendar):
+    for module in (sys.modules[__name__], catalog, daily, calendar):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:16]
 
