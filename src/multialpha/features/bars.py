@@ -10,6 +10,11 @@ BAR_SECONDS = 3600  # hourly bars, aligned to clock hours
 NS_PER_SECOND = 1_000_000_000
 
 
+def iso_utc(ts_ns: int) -> str:
+    """An instant in ns UTC as ISO-8601 to the second, e.g. ``2024-03-01T15:00:00Z`` (for messages)."""
+    return str(np.datetime_as_string(np.datetime64(int(ts_ns), "ns"), unit="s")) + "Z"
+
+
 @dataclass(frozen=True)
 class BarArrays:
     """Hourly OHLCV bars of one symbol, in time order.

@@ -14,7 +14,7 @@ import numpy as np
 from numba import float64, from_dtype, int64, types
 
 from multialpha.features import kernel as K
-from multialpha.features.bars import BarArrays
+from multialpha.features.bars import BarArrays, iso_utc
 from multialpha.jit import kernel
 
 
@@ -142,18 +142,18 @@ def run_series(bars: BarArrays, tick: float, codes: np.ndarray, cols: np.ndarray
     run(K.new_states([tick]), np.ascontiguousarray(bars.ts, dtype=np.int64), _f64(bars.open), _f64(bars.high),
         _f64(bars.low), _f64(bars.close), _f64(bars.volume), codes, cols, first, out, err)
     if err[0] != K.OK:
-        status, i = int(err[0]), int(err[1])
-        previous = int(bars.ts[i - 1]) if i > 0 else None
-        raise refusal(bars.symbol, tick, status, int(bars.ts[i]),
-                      tuple(float(getattr(bars, f)[i]) for f in K.FIELDS), previous)
+        raise refused(bars, tick, int(err[0]), int(err[1]))
     return out
 
 
 # -- refusals --------------------------------------------------------------------------------------
 
 
-def _iso(ts_ns: int) -> str:
-    return str(np.datetime_as_string(np.datetime64(int(ts_ns), "ns"), unit="s")) + "Z"
+def refused(bars: BarArrays, tick_size: float, status: int, i: int) -> ValueError:
+    """``refusal`` for bar ``i`` of ``bars``, which a kernel refused with ``status``."""
+    previous = int(bars.ts[i - 1]) if i > 0 else None
+    return refusal(bars.symbol, tick_size, status, int(bars.ts[i]),
+                   tuple(float(getattr(bars, f)[i]) for f in K.FIELDS), previous)
 
 
 def refusal(symbol: str, tick_size: float, status: int, ts_ns: int, values: tuple[float, ...],
@@ -162,9 +162,9 @@ def refusal(symbol: str, tick_size: float, status: int, ts_ns: int, values: tupl
 
     ``values`` are the bar's (open, high, low, close, volume).
     """
-    where = f"{symbol}: bar at {_iso(ts_ns)}"
+    where = f"{symbol}: bar at {iso_utc(ts_ns)}"
     if status == K.NOT_INCREASING:
-        before = f" ({_iso(last_ts_ns)})" if last_ts_ns is not None else ""
+        before = f" ({iso_utc(last_ts_ns)})" if last_ts_ns is not None else ""
         return ValueError(f"{where} is not after the previous bar{before}: bars must be in strictly "
                           "increasing ts order")
     kind, field = status - status % 8, status % 8

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from multialpha.errors import DataError
-from multialpha.features.bars import BAR_SECONDS, NS_PER_SECOND, BarArrays
+from multialpha.features.bars import BAR_SECONDS, NS_PER_SECOND, BarArrays, iso_utc
 from multialpha.features.kernel import GRID_TOL
 
 BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
@@ -215,15 +215,10 @@ def _read_parquet(file: Path) -> _Table:
         values[c] = np.ascontiguousarray(values[c])
 
     def ts_text(i: int) -> str:
-        return _iso(ts_ns[i]) if ok[i] and aware[i] else repr(ts_col[i].as_py())
+        return iso_utc(ts_ns[i]) if ok[i] and aware[i] else repr(ts_col[i].as_py())
 
     return _Table(np.ascontiguousarray(ts_ns, dtype=np.int64), ok, aware, ts_text, values,
                   lambda c, i: repr(float(values[c][i])), lambda i: {"row": i}, np.zeros(n, dtype=bool))
-
-
-def _iso(ts_ns: int) -> str:
-    return str(np.datetime_as_string(np.int64(ts_ns).astype("datetime64[ns]"), unit="s",
-                                     timezone="UTC"))
 
 
 def _off_grid(values: np.ndarray, tick_size: float | None) -> np.ndarray:

@@ -21,7 +21,5 @@ def atr_series(bars: BarArrays) -> np.ndarray:
                    np.ascontiguousarray(bars.low, dtype=np.float64),
                    np.ascontiguousarray(bars.close, dtype=np.float64), tick, out, err)
     if err[0] != kernel.OK:
-        i = int(err[1])
-        values = tuple(float(getattr(bars, f)[i]) for f in kernel.FIELDS)
-        raise compiled.refusal(bars.symbol, tick, int(err[0]), int(bars.ts[i]), values)
+        raise compiled.refused(bars, tick, int(err[0]), int(err[1]))
     return out
