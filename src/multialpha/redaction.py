@@ -21,6 +21,22 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{netloc}/{MASK}"
 
 
+def scrub_url(text: str, url: str) -> str:
+    """``text`` without ``url``, nor its path, query or credentials on their own (error text
+    from HTTP libraries quotes them)."""
+    text = text.replace(url, redact_url(url))
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return text
+    if len(parts.path) > 1:
+        text = text.replace(parts.path, "/" + MASK)
+    for secret in (parts.query, parts.password or "", parts.username or ""):
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
+
+
 def root_cause(exc: BaseException) -> str:
     """The innermost OS-level reason (e.g. 'Connection refused'), else that error's type; never
     the request URL that outer errors quote."""

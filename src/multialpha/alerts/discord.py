@@ -10,12 +10,11 @@ import json
 import math
 import time
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from discord_webhook import DiscordEmbed, DiscordWebhook
 
 from multialpha.alerts.notifier import Alert, AlertQueue, Level, LogNotifier
-from multialpha.redaction import root_cause
+from multialpha.redaction import root_cause, scrub_url
 
 COLOURS = {Level.INFO: 0x3498DB, Level.WARNING: 0xF39C12, Level.CRITICAL: 0xE74C3C}
 
@@ -113,9 +112,7 @@ class DiscordNotifier(AlertQueue):
         # Built from the innermost cause, never from str(exc): requests quotes the URL.
         if isinstance(exc, DiscordDeliveryError):
             return str(exc)
-        text = f"{type(exc).__name__}: {root_cause(exc)}"
-        path = urlsplit(self._url).path
-        return text.replace(path, "/***") if len(path) > 1 else text
+        return scrub_url(f"{type(exc).__name__}: {root_cause(exc)}", self._url)
 
 
 def make_notifier(url: str | None, queue_size: int = 1000) -> LogNotifier | DiscordNotifier:

@@ -10,7 +10,8 @@ from multialpha.execution.intents import (
 )
 from multialpha.execution.payloads import build_payload
 from multialpha.execution.sink import Reply, ResponsePlan, WebhookSink, read_sink_log, serve_forever
-from multialpha.execution.traderspost import TradersPostClient, WebhookClient, parse_retry_after, redact_url
+from multialpha.execution.traderspost import TradersPostClient, WebhookClient, parse_retry_after
+from multialpha.redaction import redact_url
 
 __all__ = [
     "Action",

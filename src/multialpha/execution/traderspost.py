@@ -30,7 +30,6 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -38,7 +37,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.util.retry import Retry
 
 from multialpha.execution.intents import DeliveryResult, DeliveryStatus
-from multialpha.redaction import redact_url, root_cause
+from multialpha.redaction import root_cause, scrub_url
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +51,6 @@ class WebhookClient(Protocol):
     """What the order router needs from an outbound webhook transport."""
 
     def deliver(self, url: str, payload: Mapping[str, Any], *, label: str) -> DeliveryResult: ...
-
-
-def _scrub(text: str, url: str) -> str:
-    """Remove the URL, and its path on its own, from text that may quote them."""
-    redacted = redact_url(url)
-    text = text.replace(url, redacted)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return text
-    if len(parts.path) > 1:
-        text = text.replace(parts.path, "/***")
-    for secret in (parts.query, parts.password or "", parts.username or ""):
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -198,7 +181,7 @@ class TradersPostClient:
                 status=_FINAL_STATUS[attempt.kind],
                 http_status=attempt.http_status,
                 attempts=attempts,
-                detail=_scrub(detail, url),
+                detail=scrub_url(detail, url),
                 elapsed_secs=time.monotonic() - started,
             )
             self._log_outcome(label, result)
