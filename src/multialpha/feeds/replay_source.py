@@ -7,9 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from multialpha.calendar import to_exchange, trading_day
 from multialpha.features.bars import BAR_SECONDS, NS_PER_SECOND, BarArrays
+from multialpha.features.daily import exchange_minutes, trading_day_ids
 from multialpha.feeds.bar import Bar, BarGroup
+
+_EPOCH = date(1970, 1, 1)
+
+
+def _day_id(day: date) -> int:
+    return (day - _EPOCH).days
 
 
 def _close_time(ts_ns: int) -> datetime:
@@ -40,23 +46,21 @@ class ReplaySource:
         self._ts, self._owner, self._row = ts[order], owner[order], row[order]
         self._symbols = symbols
         times = np.unique(self._ts)
+        # Each bar time's close, its CME trading day and its exchange minute, once for all bar times.
+        closes = times + BAR_SECONDS * NS_PER_SECOND
+        days = trading_day_ids(closes)
         if end is not None:
-            times = times[[trading_day(_close_time(int(t))) <= end for t in times]] if len(times) else times
-        first_live = self._first_live_index(times, start, warmup_bars)
+            keep = days <= _day_id(end)
+            times, closes, days = times[keep], closes[keep], days[keep]
+        # Trading days never decrease with time: the first live bar time is a binary search.
+        first_live = min(warmup_bars, len(times)) if start is None else \
+            int(np.searchsorted(days, _day_id(start), side="left"))
         if resume_after_ns is not None:  # after a restart: bar times already processed are warm-up
             first_live = max(first_live, int(np.searchsorted(times, resume_after_ns, side="right")))
-        self._times = times[max(0, first_live - warmup_bars):]
+        keep_from = max(0, first_live - warmup_bars)
+        self._times, self._days = times[keep_from:], days[keep_from:]
+        self._minutes = exchange_minutes(closes[keep_from:])
         self._first_live_ts = int(times[first_live]) if first_live < len(times) else None
-
-    @staticmethod
-    def _first_live_index(times: np.ndarray, start: date | None, warmup_bars: int) -> int:
-        if start is None:
-            return min(warmup_bars, len(times))
-        days = [trading_day(_close_time(int(t))) for t in times]
-        for i, d in enumerate(days):
-            if d >= start:
-                return i
-        return len(times)
 
     @property
     def symbols(self) -> list[str]:
@@ -73,7 +77,7 @@ class ReplaySource:
         """Bar groups in time order; ``skip_before_ns`` drops bar times already processed."""
         lo = int(np.searchsorted(self._ts, self._times[0])) if len(self._times) else 0
         seq = 0
-        for t in self._times:
+        for t, day, minute in zip(self._times, self._days, self._minutes, strict=True):
             hi = int(np.searchsorted(self._ts, t, side="right"))
             if skip_before_ns is not None and t < skip_before_ns:
                 lo = hi
@@ -85,10 +89,8 @@ class ReplaySource:
                 members[b.symbol] = Bar(float(b.open[r]), float(b.high[r]), float(b.low[r]),
                                         float(b.close[r]), float(b.volume[r]))
             lo = hi
-            close = _close_time(int(t))
-            local = to_exchange(close)
-            yield BarGroup(seq=seq, ts_ns=int(t), close_time=close, trading_day=trading_day(close),
-                           close_minute=local.hour * 60 + local.minute,
+            yield BarGroup(seq=seq, ts_ns=int(t), close_time=_close_time(int(t)),
+                           trading_day=_EPOCH + timedelta(days=int(day)), close_minute=int(minute),
                            historical=self._first_live_ts is None or int(t) < self._first_live_ts,
                            bars=members)
             seq += 1
