@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from multialpha.config import AppConfig
+from multialpha.config import DEFAULT_CONFIG_FILE, AppConfig
 from multialpha.errors import FatalError, MultialphaError, WorkerError
 
 EXIT_OK = 0
@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run the daemon")
-    r.add_argument("--config", default="config.multi_alpha.yml")
+    r.add_argument("--config", default=str(DEFAULT_CONFIG_FILE))
     r.add_argument("--mode", choices=("replay", "paper", "live"), help="override runtime.mode")
     r.add_argument("--from", dest="start", type=_date, help="first trading day orders may go out (replay)")
     r.add_argument("--to", dest="end", type=_date, help="last trading day replayed")
@@ -115,17 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_run)
 
     c = sub.add_parser("check", help="validate config and bundles, show effective parameters; sends nothing")
-    c.add_argument("--config", default="config.multi_alpha.yml")
+    c.add_argument("--config", default=str(DEFAULT_CONFIG_FILE))
     c.add_argument("--allow-unverified-models", action="store_true")
     c.set_defaults(func=_cmd_check)
 
     st = sub.add_parser("status", help="positions, daily P&L vs stop, halts, orders needing attention")
-    st.add_argument("--config", default="config.multi_alpha.yml")
+    st.add_argument("--config", default=str(DEFAULT_CONFIG_FILE))
     st.add_argument("--json", action="store_true", help="machine-readable output")
     st.set_defaults(func=_cmd_status)
 
     h = sub.add_parser("halt", help="stop new entries (kill switch); exits go on; survives restarts")
-    h.add_argument("--config", default="config.multi_alpha.yml")
+    h.add_argument("--config", default=str(DEFAULT_CONFIG_FILE))
     h.add_argument("--strategy", help="only this strategy (default: the whole account)")
     h.add_argument("--flatten", action="store_true", help="also close every open position at the next bar")
     h.add_argument("--reducing", action="store_true", help="REDUCING (exits only) rather than HALTED")
@@ -134,14 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     h.set_defaults(func=_cmd_halt)
 
     rs = sub.add_parser("resume", help="back to ACTIVE after a halt")
-    rs.add_argument("--config", default="config.multi_alpha.yml")
+    rs.add_argument("--config", default=str(DEFAULT_CONFIG_FILE))
     rs.add_argument("--strategy", help="only this strategy (default: the whole account)")
     rs.add_argument("--reason", default="resumed by operator")
     rs.add_argument("--by")
     rs.set_defaults(func=_cmd_resume)
 
     o = sub.add_parser("orders", help="the order outbox: list orders needing attention, settle unknown ones")
-    o.add_argument("--config", default="config.multi_alpha.yml")
+    o.add_argument("--config", default=str(DEFAULT_CONFIG_FILE))
     osub = o.add_subparsers(dest="orders_command")
     ol = osub.add_parser("list", help="orders pending or of unknown outcome (--all: every order)")
     ol.add_argument("--all", action="store_true")
@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_sink)
 
     d = sub.add_parser("demo", help="replay the sample data through the daemon into a local webhook sink")
-    d.add_argument("--config", default="config.multi_alpha.yml")
+    d.add_argument("--config", default=str(DEFAULT_CONFIG_FILE))
     d.add_argument("--workdir", default="demo_run")
     d.add_argument("--from", dest="start", type=_date, default=date(2024, 7, 1))
     d.add_argument("--to", dest="end", type=_date, default=None)

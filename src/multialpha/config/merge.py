@@ -134,14 +134,15 @@ def display_path(path: Path, base_dir: Path) -> str:
 
 def resolve_strategies(cfg: AppConfig) -> list[ResolvedStrategy]:
     """The enabled strategies in file order, with the optional JSON files applied."""
-    return [_resolve(name, s, cfg) for name, s in cfg.strategies.items() if s.enabled]
+    return [_resolve(name, s, cfg) for name, s in cfg.enabled_strategies().items()]
 
 
 def _resolve(name: str, s: StrategyConfig, cfg: AppConfig) -> ResolvedStrategy:
     if s.broker_account is None:  # the schema rejects this; kept for the type checker
         raise ConfigError("required when the strategy is enabled", file=cfg.source_file,
                           key=f"strategies.{name}.broker_account")
-    yml = f"{display_path(cfg.source_file, cfg.base_dir)}: strategies.{name}"
+    cfg_name = display_path(cfg.source_file, cfg.base_dir)
+    yml = f"{cfg_name}: strategies.{name}"
     symbols, symbols_source = s.instruments, f"{yml}.instruments"
     max_positions = Sourced(s.max_positions, f"{yml}.max_positions")
     daily_stop_loss = Sourced(float(s.daily_stop_loss), f"{yml}.daily_stop_loss")
@@ -151,7 +152,6 @@ def _resolve(name: str, s: StrategyConfig, cfg: AppConfig) -> ResolvedStrategy:
     portfolio_shown = display_path(portfolio_path, cfg.base_dir)
     portfolio = load_portfolio_optimization(portfolio_path, shown=portfolio_shown)
     if portfolio is not None:
-        cfg_name = display_path(cfg.source_file, cfg.base_dir)
         notes.extend(_symbol_notes(name, s.instruments, portfolio.symbols, cfg_name, portfolio_shown))
         for key, ours, theirs in (("max_positions", s.max_positions, portfolio.max_positions),
                                   ("daily_stop_loss", s.daily_stop_loss, portfolio.daily_stop_loss)):
