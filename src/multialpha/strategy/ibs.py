@@ -149,10 +149,10 @@ class IbsStrategy(bt.Strategy):
                 ctx.stats.features_not_ready += 1
                 return
             score = ctx.bundle.score(row)
-            features = {n: float(v) for n, v in zip(names, row, strict=True)}
             if not ctx.bundle.accepts(score):
                 ctx.stats.ml_rejected += 1
                 return
+            features = {n: float(v) for n, v in zip(names, row, strict=True)}  # kept with the position
         ctx.stats.ml_passed += 1
         decision = ctx.coordinator.can_open(ctx.strategy, ctx.symbol, group.close_time)
         if not decision.allowed:
