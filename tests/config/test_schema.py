@@ -60,6 +60,8 @@ BAD_VALUES = [
                  "runtime.data.reference_symbols[1]", "'TOOLONGX'", id="bad reference symbol"),
     pytest.param(_set("runtime.exchange_timezone", "Mars/Olympus"), "runtime.exchange_timezone",
                  "'Mars/Olympus'", id="unknown time zone"),
+    pytest.param(_set("runtime.exchange_timezone", "America/New_York"), "runtime.exchange_timezone",
+                 "only America/Chicago is supported", id="a zone other than CME's"),
     pytest.param(_set("runtime.webhook.ticker_format", "{ticker}"), "runtime.webhook.ticker_format",
                  "{symbol}", id="ticker format without symbol"),
     pytest.param(_set("runtime.webhook.timeout_secs", 0), "runtime.webhook.timeout_secs", "0",

@@ -28,6 +28,7 @@ from pydantic import (
     field_validator,
 )
 
+from multialpha.calendar import EXCHANGE_TZ
 from multialpha.errors import ConfigError
 
 SYMBOL_PATTERN = re.compile(r"[A-Z0-9]{1,6}")
@@ -202,11 +203,16 @@ class RuntimeConfig(StrictModel):
 
     @field_validator("exchange_timezone")
     @classmethod
-    def _known_timezone(cls, value: str) -> str:
+    def _cme_timezone(cls, value: str) -> str:
+        # The trading day is CME's (multialpha.calendar: 17:00 America/Chicago) whatever is
+        # written here; another zone would be a setting that silently does nothing.
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("unknown time zone; use an IANA name such as America/Chicago") from None
+        if value != EXCHANGE_TZ.key:
+            raise ValueError(f"the trading day is CME's (17:00 {EXCHANGE_TZ.key}); "
+                             f"only {EXCHANGE_TZ.key} is supported")
         return value
 
 
