@@ -35,7 +35,7 @@ from multialpha.research.sampledata import write_sample_data
 from multialpha.calendar import trading_day
 from multialpha.config import load_app_config
 from multialpha.contracts import load_contracts
-from multialpha.execution.intents import DeliveryStatus
+from multialpha.domain import OrderStatus
 from multialpha.execution.router import Routed
 from multialpha.execution.sink import read_sink_log
 from multialpha.features import REQUIRED_HISTORY_BARS, FeatureBook
@@ -113,7 +113,7 @@ class LatencyLog:
         if group is None or group.close_time != intent.signal_time:
             self.problems.append(f"{intent.intent_id}: not the worker's current bar group")
             return
-        if routed.result.status is not DeliveryStatus.SENT:
+        if routed.result.status is not OrderStatus.SENT:
             self.problems.append(f"{intent.intent_id}: {routed.result.status}")
         self.samples.append(Sample(intent.strategy, intent.action.value, intent.intent_id, group.seq,
                                    trading_day(intent.signal_time), group.arrived_ns, routed.outbox_ns,

@@ -26,7 +26,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from multialpha.config import load_app_config
 from multialpha.contracts import ContractSpec, load_contracts
-from multialpha.execution.intents import DeliveryResult, DeliveryStatus
+from multialpha.domain import DeliveryResult, OrderStatus
 from multialpha.features import REF_SUFFIXES, compute_features, reference_features
 from multialpha.features.bars import BarArrays
 from multialpha.feeds.replay_files import load_symbols, write_bar_file
@@ -54,7 +54,7 @@ class RecordingClient:
 
     def deliver(self, url: str, payload: Mapping[str, object], *, label: str) -> DeliveryResult:
         self.payloads.append(payload)
-        return DeliveryResult(status=DeliveryStatus.SENT, http_status=200, attempts=1, detail="recorded",
+        return DeliveryResult(status=OrderStatus.SENT, http_status=200, attempts=1, detail="recorded",
                               elapsed_secs=0.0)
 
 

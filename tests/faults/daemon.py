@@ -23,9 +23,10 @@ from typing import Any
 import yaml
 
 from multialpha import cli
+from multialpha.domain import OrderStatus
 from multialpha.execution.sink import WebhookSink
 from multialpha.runner.ledger import COORDINATOR_SNAPSHOT
-from multialpha.state import ACCOUNT_SCOPE, OutboxStatus, StateStore
+from multialpha.state import ACCOUNT_SCOPE, StateStore
 
 EXIT_STATE = 75  # StateError: the state store is unusable
 DAEMON_TIMEOUT_SECS = 120.0
@@ -167,7 +168,7 @@ def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def backlog(path: Path) -> list[tuple[str, OutboxStatus]]:
+def backlog(path: Path) -> list[tuple[str, OrderStatus]]:
     """Orders an operator has to settle: in flight when the daemon died, or of unknown outcome."""
     if not path.exists():
         return []
@@ -236,14 +237,14 @@ def assert_store_consistent(path: Path, accepted: Sequence[Mapping[str, Any]]) -
         daily = {(r.trading_day, r.scope): r.realized_cents
                  for d in sorted({t.trading_day for t in journal}) for r in store.daily.for_day(d)}
     delivered = {r["body"]["extras"]["signal_id"] for r in accepted}
-    in_flight = [r for r in outbox.values() if r.status is OutboxStatus.PENDING]
+    in_flight = [r for r in outbox.values() if r.status is OrderStatus.PENDING]
     assert len(in_flight) <= 1, in_flight  # one order at a time is in flight
     for r in outbox.values():  # SENT means the gateway accepted it; accepted means SENT or in flight
-        assert (r.status is OutboxStatus.SENT) <= (r.intent_id in delivered), r
-    assert delivered <= {i for i, r in outbox.items() if r.status in (OutboxStatus.SENT, OutboxStatus.PENDING)}
+        assert (r.status is OrderStatus.SENT) <= (r.intent_id in delivered), r
+    assert delivered <= {i for i, r in outbox.items() if r.status in (OrderStatus.SENT, OrderStatus.PENDING)}
     booked = [p.signal_id for p in positions] + [i for t in journal for i in (t.entry_intent_id, t.exit_intent_id)]
     for intent_id in booked:
-        assert outbox[intent_id].status in (OutboxStatus.SENT, OutboxStatus.UNKNOWN), outbox[intent_id]
+        assert outbox[intent_id].status in (OrderStatus.SENT, OrderStatus.UNKNOWN), outbox[intent_id]
     saved = {(p["strategy"], p["symbol"]) for p in (snap.data["positions"] if snap else [])}
     assert {(p.strategy, p.symbol) for p in positions} == saved
     by_scope: dict[tuple[date, str], int] = {}

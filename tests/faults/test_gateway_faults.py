@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from multialpha.domain import OrderStatus
 from multialpha.execution.sink import Reply, ResponsePlan
-from multialpha.state import OutboxStatus
 
 from .conftest import DAYS, Market
 from .daemon import Daemon, Outcome, Sinks, backlog, free_port, kill, run_to_end
@@ -40,8 +40,8 @@ def test_rate_limited_then_accepted_is_delivered_once_and_trades_as_without_it(
                                                           (200, reference.webhooks[0]["body"])]
     assert outcome.webhooks == reference.webhooks  # accepted: every order once
     row = _outbox(outcome)[first]
-    assert (row["status"], row["attempts"], row["http_status"]) == (OutboxStatus.SENT, 2, 200)
-    assert all(r["status"] is OutboxStatus.SENT for r in outcome.outbox)
+    assert (row["status"], row["attempts"], row["http_status"]) == (OrderStatus.SENT, 2, 200)
+    assert all(r["status"] is OrderStatus.SENT for r in outcome.outbox)
     assert outcome.journal == reference.journal
     assert outcome.daily == reference.daily
 
@@ -62,10 +62,10 @@ def test_entry_of_unknown_outcome_is_never_resent_is_alerted_and_listed_for_the_
     assert [r["body"]["extras"]["signal_id"] for r in raw].count(first) == 1  # not sent again
     assert [r["body"] for r in raw] == [w["body"] for w in reference.webhooks]
     row = _outbox(outcome)[first]
-    assert row["status"] is OutboxStatus.UNKNOWN and row["attempts"] == 1
+    assert row["status"] is OrderStatus.UNKNOWN and row["attempts"] == 1
     assert row["http_status"] == (500 if reply.status == 500 else None)
     others = [r for r in outcome.outbox if r["intent_id"] != first]
-    assert others and all(r["status"] is OutboxStatus.SENT for r in others)
+    assert others and all(r["status"] is OrderStatus.SENT for r in others)
 
     alerts = [e for e in sinks.alert_embeds()
               if {"name": "intent", "value": first} in [{k: f[k] for k in ("name", "value")}
@@ -94,7 +94,7 @@ def test_gateway_unreachable_killed_while_retrying_then_settled_not_sent_is_deli
         time.sleep(0.02)
     assert kill(proc) == -9, down.stderr_of_last_run()[-4000:]
     first = _first_order(reference)
-    assert backlog(down.state_path) == [(first, OutboxStatus.PENDING)]  # committed, being retried
+    assert backlog(down.state_path) == [(first, OrderStatus.PENDING)]  # committed, being retried
 
     daemon = Daemon(config, sinks.env(), tmp_path / "logs")
     assert sinks.webhooks.received == []  # so, as the gateway's log shows, it was not delivered
@@ -106,4 +106,4 @@ def test_gateway_unreachable_killed_while_retrying_then_settled_not_sent_is_deli
     assert outcome.webhooks == reference.webhooks
     assert outcome.journal == reference.journal
     assert outcome.daily == reference.daily
-    assert all(r["status"] is OutboxStatus.SENT for r in outcome.outbox)
+    assert all(r["status"] is OrderStatus.SENT for r in outcome.outbox)

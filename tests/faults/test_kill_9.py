@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from multialpha.domain import OrderStatus
 from multialpha.execution.sink import Reply, ResponsePlan
 from multialpha.runner.recovery import CHECKPOINT
-from multialpha.state import OutboxStatus, StateStore
+from multialpha.state import StateStore
 
 from .conftest import DAYS, Market
 from .daemon import (
@@ -194,7 +195,7 @@ def test_kill_9_at_random_moments_then_restart_sends_every_order_once_and_books_
     assert final["coordinator"]["daily_pnl"] == reference.coordinator["daily_pnl"], report
     assert final["positions"] == reference.positions, report
     assert {r["intent_id"]: (r["status"], r["payload"]) for r in final["outbox"]} == {
-        r["intent_id"]: (OutboxStatus.SENT, r["payload"]) for r in reference.outbox}, report
+        r["intent_id"]: (OrderStatus.SENT, r["payload"]) for r in reference.outbox}, report
     ignore = ("stats",)  # counts of entry requests: a bar processed twice asks twice
     assert ({k: v for k, v in final["coordinator"].items() if k not in ignore}
             == {k: v for k, v in reference.coordinator.items() if k not in ignore}), report

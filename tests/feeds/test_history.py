@@ -1,6 +1,6 @@
 import numpy as np
 
-from multialpha.feeds.bar import Bar
+from multialpha.domain import Bar
 from multialpha.feeds.history import BarHistory
 
 H = 3_600_000_000_000

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
+from multialpha.domain import Bar, BarGroup
 from multialpha.features import FeatureBook, compute_features
 from multialpha.features.bars import BarArrays
-from multialpha.feeds.bar import Bar, BarGroup
 from multialpha.feeds.history import BarHistory
 from multialpha.feeds.inbox import Inbox
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from multialpha.clock import ManualClock
-from multialpha.state import IntentAction, OutboxIntent, StateStore, make_intent_id
+from multialpha.domain import Action, make_intent_id
+from multialpha.state import OutboxIntent, StateStore
 
 T0 = datetime(2024, 3, 1, 15, 0, tzinfo=UTC)
 
@@ -35,7 +36,7 @@ def _intent(strategy: str = "ibs_a", symbol: str = "6A", *, hours: int = 0, acti
         intent_id=make_intent_id(strategy, symbol, when, action),
         strategy=strategy,
         symbol=symbol,
-        action=IntentAction(action),
+        action=Action(action),
         quantity=quantity,
         price=price,  # type: ignore[arg-type]
         signal_time=when,

@@ -13,12 +13,11 @@ import pytest
 
 import multialpha
 from multialpha.clock import ManualClock
-from multialpha.errors import StateError
+from multialpha.errors import IllegalTransition, StateError
 from multialpha.state import (
     ACCOUNT_SCOPE,
     TRADING_STATE_TRANSITIONS,
     HaltEvent,
-    IllegalTransition,
     StateConflict,
     StateStore,
     TradingState,

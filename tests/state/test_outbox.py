@@ -9,22 +9,17 @@ from decimal import Decimal
 import pytest
 
 from multialpha.clock import ManualClock
-from multialpha.state import (
-    OUTBOX_TRANSITIONS,
-    IllegalTransition,
-    NotFound,
-    OutboxStatus,
-    StateStore,
-    make_intent_id,
-)
+from multialpha.domain import ORDER_TRANSITIONS, OrderStatus, make_intent_id
+from multialpha.errors import IllegalTransition
+from multialpha.state import NotFound, StateStore
 
-S = OutboxStatus
+S = OrderStatus
 LEGAL_BY_MARK = {
     (S.PENDING, S.PENDING), (S.PENDING, S.SENT), (S.PENDING, S.FAILED), (S.PENDING, S.UNKNOWN),
 }
 
 
-def _reach(store: StateStore, intent_id: str, status: OutboxStatus) -> None:
+def _reach(store: StateStore, intent_id: str, status: OrderStatus) -> None:
     """Drive a fresh PENDING row to ``status`` by legal moves only."""
     if status is not S.PENDING:
         store.outbox.mark(intent_id, status)
@@ -37,7 +32,7 @@ def test_transition_table_is_as_documented() -> None:
         S.SENT: set(),
         S.FAILED: set(),
     }
-    assert dict(OUTBOX_TRANSITIONS) == expected
+    assert dict(ORDER_TRANSITIONS) == expected
     assert S.SENT.is_final and S.FAILED.is_final and not S.UNKNOWN.is_final
 
 

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from multialpha.errors import StateError
+from multialpha.domain import OrderStatus
+from multialpha.errors import IllegalTransition, StateError
 from multialpha.state import (
     ACCOUNT_SCOPE,
-    IllegalTransition,
     NotFound,
-    OutboxStatus,
     PositionAlreadyOpen,
     StateConflict,
     StateStore,
@@ -59,7 +58,7 @@ def _counts(store: StateStore) -> tuple[int, int, int, int]:
 def test_record_entry_then_intent_sent_and_position_open(store: StateStore, intent) -> None:
     position = _enter(store, intent)
     row = store.outbox.get(position.signal_id)
-    assert row is not None and row.status is OutboxStatus.SENT and row.http_status == 200
+    assert row is not None and row.status is OrderStatus.SENT and row.http_status == 200
     assert position.entry_price == Decimal("0.6543") and position.entry_atr == Decimal("0.0041")
 
 
@@ -69,7 +68,7 @@ def test_record_entry_when_position_already_open_then_intent_stays_pending(store
     store.outbox.add(entry)
     with pytest.raises(PositionAlreadyOpen):
         store.record_entry(intent_id=entry.intent_id, quantity=1, entry_time=T0, entry_price=0.6543)
-    assert store.outbox.get(entry.intent_id).status is OutboxStatus.PENDING  # type: ignore[union-attr]
+    assert store.outbox.get(entry.intent_id).status is OrderStatus.PENDING  # type: ignore[union-attr]
 
 
 def test_record_entry_when_intent_is_an_exit_then_conflict_and_nothing_written(store: StateStore, intent) -> None:
@@ -77,7 +76,7 @@ def test_record_entry_when_intent_is_an_exit_then_conflict_and_nothing_written(s
     store.outbox.add(leave)
     with pytest.raises(StateConflict, match="not an entry"):
         store.record_entry(intent_id=leave.intent_id, quantity=1, entry_time=T0, entry_price=1)
-    assert store.outbox.get(leave.intent_id).status is OutboxStatus.PENDING  # type: ignore[union-attr]
+    assert store.outbox.get(leave.intent_id).status is OrderStatus.PENDING  # type: ignore[union-attr]
     assert store.positions.all() == []
 
 
@@ -132,10 +131,10 @@ def test_transaction_when_inner_step_refused_and_caught_then_rest_commits(store:
     with store.transaction():
         store.outbox.add(intent())
         with pytest.raises(IllegalTransition):
-            store.outbox.mark(intent().intent_id, OutboxStatus.SENT)
-            store.outbox.mark(intent().intent_id, OutboxStatus.PENDING)  # refused: its own savepoint
+            store.outbox.mark(intent().intent_id, OrderStatus.SENT)
+            store.outbox.mark(intent().intent_id, OrderStatus.PENDING)  # refused: its own savepoint
         store.daily.add_realized(DAY, "ibs_a", 5)
-    assert store.outbox.get(intent().intent_id).status is OutboxStatus.SENT  # type: ignore[union-attr]
+    assert store.outbox.get(intent().intent_id).status is OrderStatus.SENT  # type: ignore[union-attr]
     assert store.daily.get(DAY, "ibs_a").realized_cents == 5  # type: ignore[union-attr]
 
 

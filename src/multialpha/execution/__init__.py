@@ -1,10 +1,10 @@
 """Execution: order intents, TradersPost payloads and delivery, and a local webhook sink."""
 
-from multialpha.execution.intents import (
+from multialpha.domain import (
     Action,
     DeliveryResult,
-    DeliveryStatus,
     OrderIntent,
+    OrderStatus,
     make_intent_id,
     utc_iso,
 )
@@ -16,7 +16,7 @@ from multialpha.redaction import redact_url
 __all__ = [
     "Action",
     "DeliveryResult",
-    "DeliveryStatus",
+    "OrderStatus",
     "OrderIntent",
     "Reply",
     "ResponsePlan",

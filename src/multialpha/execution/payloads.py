@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from multialpha.execution.intents import OrderIntent, utc_iso
+from multialpha.domain import OrderIntent, utc_iso
 
 
 def _finite(intent: OrderIntent, name: str, value: float) -> float:

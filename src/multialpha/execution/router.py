@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from multialpha.alerts.notifier import Level, Notifier
-from multialpha.execution.intents import DeliveryResult, DeliveryStatus, OrderIntent
+from multialpha.domain import Action, DeliveryResult, OrderIntent, OrderStatus
 from multialpha.execution.payloads import build_payload
 from multialpha.execution.traderspost import WebhookClient
-from multialpha.state import IntentAction, OutboxIntent, OutboxRecord, OutboxStatus, StateStore
+from multialpha.state import OutboxIntent, OutboxRecord, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +50,23 @@ class OrderRouter:
         payload = build_payload(intent)
         outbox = self._store.outbox
         added = outbox.add(OutboxIntent(intent.intent_id, intent.strategy, intent.symbol,
-                                        IntentAction(intent.action.value), intent.quantity, repr(intent.price),
+                                        Action(intent.action.value), intent.quantity, repr(intent.price),
                                         intent.signal_time, payload))
         if not added:
             earlier = outbox.get(intent.intent_id)
             assert earlier is not None
-            if not (earlier.status is OutboxStatus.FAILED and earlier.resolved_by):
+            if not (earlier.status is OrderStatus.FAILED and earlier.resolved_by):
                 return self._replayed(intent, earlier)
             outbox.requeue_resolved(intent.intent_id)
         outbox_ns = time.perf_counter_ns()
         result = self._client.deliver(self._urls[intent.strategy], payload, label=intent.strategy)
         done_ns = time.perf_counter_ns()
-        outbox.mark(intent.intent_id, OutboxStatus(result.status.value), http_status=result.http_status,
+        outbox.mark(intent.intent_id, OrderStatus(result.status.value), http_status=result.http_status,
                     detail=result.detail, attempts=result.attempts)
         log.info("order.routed intent=%s action=%s qty=%d price=%r status=%s attempts=%d",
                  intent.intent_id, intent.action, intent.quantity, intent.price, result.status, result.attempts)
-        if result.status is not DeliveryStatus.SENT:
-            level = Level.CRITICAL if result.status is DeliveryStatus.UNKNOWN else Level.WARNING
+        if result.status is not OrderStatus.SENT:
+            level = Level.CRITICAL if result.status is OrderStatus.UNKNOWN else Level.WARNING
             self._notifier.notify(level, f"Order {result.status}: {intent.strategy} {intent.symbol} {intent.action}",
                                   result.detail, {"intent": intent.intent_id})
         if self._on_routed is not None:
@@ -75,9 +75,9 @@ class OrderRouter:
         return result
 
     def _replayed(self, intent: OrderIntent, row: OutboxRecord) -> DeliveryResult:
-        status = DeliveryStatus(row.status.value)
-        if status is DeliveryStatus.PENDING:  # only this process writes PENDING rows, and it is done with them
-            status = DeliveryStatus.UNKNOWN
+        status = OrderStatus(row.status.value)
+        if status is OrderStatus.PENDING:  # only this process writes PENDING rows, and it is done with them
+            status = OrderStatus.UNKNOWN
         log.warning("order.replayed intent=%s status=%s: already in the outbox, not sent again",
                     intent.intent_id, status)
         result = DeliveryResult(status=status, http_status=row.http_status, attempts=0,

@@ -36,7 +36,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.util.retry import Retry
 
-from multialpha.execution.intents import DeliveryResult, DeliveryStatus
+from multialpha.domain import DeliveryResult, OrderStatus
 from multialpha.redaction import root_cause, scrub_url
 
 log = logging.getLogger(__name__)
@@ -82,11 +82,11 @@ class _Kind(StrEnum):
 
 
 _FINAL_STATUS = {
-    _Kind.SENT: DeliveryStatus.SENT,
-    _Kind.FAILED: DeliveryStatus.FAILED,
-    _Kind.UNKNOWN: DeliveryStatus.UNKNOWN,
-    _Kind.RATE_LIMITED: DeliveryStatus.FAILED,
-    _Kind.NOT_SENT: DeliveryStatus.FAILED,
+    _Kind.SENT: OrderStatus.SENT,
+    _Kind.FAILED: OrderStatus.FAILED,
+    _Kind.UNKNOWN: OrderStatus.UNKNOWN,
+    _Kind.RATE_LIMITED: OrderStatus.FAILED,
+    _Kind.NOT_SENT: OrderStatus.FAILED,
 }
 
 
@@ -247,7 +247,7 @@ class TradersPostClient:
 
     @staticmethod
     def _log_outcome(label: str, result: DeliveryResult) -> None:
-        level = logging.INFO if result.status is DeliveryStatus.SENT else logging.ERROR
+        level = logging.INFO if result.status is OrderStatus.SENT else logging.ERROR
         log.log(
             level,
             "webhook_delivery label=%s status=%s http_status=%s attempts=%d elapsed_secs=%.3f detail=%r",

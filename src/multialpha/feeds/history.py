@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from multialpha.domain import Bar
 from multialpha.features.bars import BarArrays
-from multialpha.feeds.bar import Bar
 
 _FIELDS = ("ts", "open", "high", "low", "close", "volume")
 

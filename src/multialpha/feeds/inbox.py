@@ -13,8 +13,8 @@ import queue
 import threading
 from collections.abc import Iterable
 
+from multialpha.domain import Bar, BarGroup
 from multialpha.features import FeatureBook
-from multialpha.feeds.bar import Bar, BarGroup
 from multialpha.feeds.history import BarHistory
 
 _END = object()

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
+from multialpha.domain import Bar, BarGroup
 from multialpha.features.bars import BAR_SECONDS, NS_PER_SECOND, BarArrays
 from multialpha.features.daily import exchange_minutes, trading_day_ids
-from multialpha.feeds.bar import Bar, BarGroup
+from multialpha.feeds.source import FeedStatus
 
 _EPOCH = date(1970, 1, 1)
 
@@ -61,10 +62,22 @@ class ReplaySource:
         self._times, self._days = times[keep_from:], days[keep_from:]
         self._minutes = exchange_minutes(closes[keep_from:])
         self._first_live_ts = int(times[first_live]) if first_live < len(times) else None
+        self._closed = False
+        self._last: datetime | None = None
 
     @property
     def symbols(self) -> list[str]:
         return list(self._symbols)
+
+    @property
+    def is_live(self) -> bool:
+        return False
+
+    def status(self) -> FeedStatus:
+        return FeedStatus(live=False, connected=not self._closed, last_bar_time=self._last)
+
+    def close(self) -> None:
+        self._closed = True
 
     @property
     def first_live_time(self) -> datetime | None:
@@ -78,6 +91,8 @@ class ReplaySource:
         lo = int(np.searchsorted(self._ts, self._times[0])) if len(self._times) else 0
         seq = 0
         for t, day, minute in zip(self._times, self._days, self._minutes, strict=True):
+            if self._closed:
+                return
             hi = int(np.searchsorted(self._ts, t, side="right"))
             if skip_before_ns is not None and t < skip_before_ns:
                 lo = hi
@@ -89,7 +104,8 @@ class ReplaySource:
                 members[b.symbol] = Bar(float(b.open[r]), float(b.high[r]), float(b.low[r]),
                                         float(b.close[r]), float(b.volume[r]))
             lo = hi
-            yield BarGroup(seq=seq, ts_ns=int(t), close_time=_close_time(int(t)),
+            self._last = _close_time(int(t))
+            yield BarGroup(seq=seq, ts_ns=int(t), close_time=self._last,
                            trading_day=_EPOCH + timedelta(days=int(day)), close_minute=int(minute),
                            historical=self._first_live_ts is None or int(t) < self._first_live_ts,
                            bars=members)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from multialpha.errors import WorkerError
+from multialpha.errors import IllegalTransition, WorkerError
+
+__all__ = ["IllegalTransition", "PortfolioError"]
 
 
 class PortfolioError(WorkerError):
     """A caller broke the coordinator's protocol (unknown strategy, fill without a reservation...)."""
-
-
-class IllegalTransition(PortfolioError):
-    """A trading-state change the transition table does not allow."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from multialpha.errors import IllegalTransition
+
 
 class WorkerState(StrEnum):
     CREATED = "created"
@@ -20,10 +22,6 @@ _ALLOWED: dict[WorkerState, frozenset[WorkerState]] = {
     WorkerState.FINISHED: frozenset(),
     WorkerState.FAILED: frozenset(),
 }
-
-
-class IllegalTransition(RuntimeError):
-    pass
 
 
 def check_transition(current: WorkerState, new: WorkerState) -> None:

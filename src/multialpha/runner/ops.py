@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from multialpha.config import AppConfig
+from multialpha.domain import OrderStatus
 from multialpha.errors import StateError
 from multialpha.portfolio import ACCOUNT
 from multialpha.runner.ledger import COORDINATOR_SNAPSHOT
 from multialpha.runner.lock import holder, lock_path
 from multialpha.runner.recovery import CHECKPOINT
-from multialpha.state import OutboxStatus, StateStore, TradingState
+from multialpha.state import StateStore, TradingState
 
 
 def operator_name(given: str | None) -> str:
@@ -89,14 +90,14 @@ def orders_resolve(cfg: AppConfig, *, intent_id: str, sent: bool, by: str | None
         row = store.outbox.get(intent_id)
         if row is None:
             raise StateError(f"no order {intent_id!r} in {cfg.runtime.state_path}")
-        if row.status is OutboxStatus.PENDING and pid is not None:
+        if row.status is OrderStatus.PENDING and pid is not None:
             raise StateError(f"order {intent_id} is being delivered by the running daemon (pid {pid}); "
                              "only an order of unknown outcome, or one in flight when the daemon stopped, is resolved")
         held = store.positions.get(row.strategy, row.symbol)
         booked = held is not None and held.signal_id == intent_id
         rec = store.outbox.resolve(intent_id, sent, operator_name(by),
                                    detail="operator: delivered" if sent else "operator: not delivered",
-                                   in_flight=row.status is OutboxStatus.PENDING)
+                                   in_flight=row.status is OrderStatus.PENDING)
     meaning = ("recorded as delivered; the daemon books its fill" if sent else
                "recorded as not delivered; the daemon sends it if it processes its bar again")
     print(f"{rec.intent_id}: {rec.status.value} ({meaning})", file=out)

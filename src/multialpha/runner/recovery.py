@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 
 from multialpha.alerts.notifier import Level, Notifier
 from multialpha.config import ResolvedStrategy
+from multialpha.domain import OrderStatus
 from multialpha.errors import ConfigError, StateError
 from multialpha.portfolio import ACCOUNT, PortfolioCoordinator, TradingState
 from multialpha.runner.ledger import COORDINATOR_SNAPSHOT
-from multialpha.state import OutboxStatus, StateStore
+from multialpha.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def recover(store: StateStore, coordinator: PortfolioCoordinator, notifier: Noti
         notifier.notify(Level.CRITICAL, "Orders of unknown outcome after a restart",
                         f"{len(ids)} order(s) were in flight when the daemon stopped and are not sent again: "
                         + ", ".join(ids))
-    unknown = [r.intent_id for r in store.outbox.by_status(OutboxStatus.UNKNOWN)]
+    unknown = [r.intent_id for r in store.outbox.by_status(OrderStatus.UNKNOWN)]
     if unknown:
         rec.notes.append(f"{len(unknown)} order(s) of unknown outcome await an operator: " + ", ".join(unknown))
 

@@ -16,11 +16,11 @@ from multialpha.calendar import trading_day
 from multialpha.clock import ManualClock
 from multialpha.config import AppConfig, ResolvedStrategy, resolve_strategies
 from multialpha.contracts import load_contracts, require
+from multialpha.domain import BarGroup
 from multialpha.errors import ConfigError, WorkerError
 from multialpha.execution import TradersPostClient, WebhookClient
 from multialpha.execution.router import OrderRouter, Routed
 from multialpha.features import REQUIRED_HISTORY_BARS
-from multialpha.feeds.bar import BarGroup
 from multialpha.feeds.replay_files import load_symbols
 from multialpha.feeds.replay_source import ReplaySource
 from multialpha.portfolio import (

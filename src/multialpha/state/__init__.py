@@ -6,11 +6,9 @@ from multialpha.state.bars import BarRepo
 from multialpha.state.daily import DailyRepo, DayRecord, Snapshot
 from multialpha.state.db import (
     Database,
-    IllegalTransition,
     NotFound,
     PositionAlreadyOpen,
     StateConflict,
-    ensure_transition,
 )
 from multialpha.state.halts import (
     TRADING_STATE_TRANSITIONS,
@@ -23,13 +21,9 @@ from multialpha.state.halts import (
 from multialpha.state.journal import JournalRepo, Trade
 from multialpha.state.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, Migration
 from multialpha.state.outbox import (
-    OUTBOX_TRANSITIONS,
-    IntentAction,
     OutboxIntent,
     OutboxRecord,
     OutboxRepo,
-    OutboxStatus,
-    make_intent_id,
 )
 from multialpha.state.positions import Position, PositionRepo
 from multialpha.state.store import Clock, StateStore
@@ -39,7 +33,6 @@ __all__ = [
     "ACCOUNT_SCOPE",
     "APPLICATION_ID",
     "MIGRATIONS",
-    "OUTBOX_TRANSITIONS",
     "SCHEMA_VERSION",
     "TRADING_STATE_TRANSITIONS",
     "BarRepo",
@@ -51,15 +44,12 @@ __all__ = [
     "HaltEvent",
     "HaltRecord",
     "HaltRepo",
-    "IllegalTransition",
-    "IntentAction",
     "JournalRepo",
     "Migration",
     "NotFound",
     "OutboxIntent",
     "OutboxRecord",
     "OutboxRepo",
-    "OutboxStatus",
     "Position",
     "PositionAlreadyOpen",
     "PositionRepo",
@@ -69,8 +59,6 @@ __all__ = [
     "Trade",
     "TradingState",
     "cents_to_dollars",
-    "ensure_transition",
-    "make_intent_id",
     "to_cents",
     "to_decimal",
 ]

@@ -22,11 +22,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from multialpha.errors import MultialphaError, StateError
 from multialpha.state import migrations
@@ -37,15 +36,8 @@ REFUSAL = (
     "or move the file away deliberately (it was not modified)"
 )
 
-E = TypeVar("E", bound=Enum)
-
-
 class StateConflict(MultialphaError, ValueError):
     """A write contradicts what the store holds; nothing was written."""
-
-
-class IllegalTransition(StateConflict):
-    """A lifecycle change its transition table does not allow."""
 
 
 class PositionAlreadyOpen(StateConflict):
@@ -54,16 +46,6 @@ class PositionAlreadyOpen(StateConflict):
 
 class NotFound(StateConflict, LookupError):
     """The row the write refers to does not exist."""
-
-
-def ensure_transition(table: Mapping[E, frozenset[E]], old: E, new: E, *, what: str) -> None:
-    """Raise ``IllegalTransition`` unless ``old -> new`` is in ``table``."""
-    allowed = table[old]
-    if new not in allowed:
-        choices = ", ".join(sorted(str(s.value) for s in allowed)) or "none, it is final"
-        raise IllegalTransition(
-            f"{what}: illegal transition {old.value} -> {new.value} (allowed from {old.value}: {choices})"
-        )
 
 
 def map_error(path: Path, exc: sqlite3.Error, doing: str) -> MultialphaError:

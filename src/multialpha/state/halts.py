@@ -14,7 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
-from multialpha.state.db import IllegalTransition, NotFound, Repo, ensure_transition
+from multialpha.domain import ensure_transition
+from multialpha.errors import IllegalTransition
+from multialpha.state.db import NotFound, Repo
 from multialpha.state.values import check_text, parse_utc, redact
 
 

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
-from types import MappingProxyType
 from typing import Any
 
-from multialpha.state.db import IllegalTransition, NotFound, Repo, ensure_transition
+from multialpha.domain import ORDER_TRANSITIONS, Action, OrderStatus, ensure_transition
+from multialpha.errors import IllegalTransition
+from multialpha.state.db import NotFound, Repo
 from multialpha.state.values import (
     check_int,
     check_name,
@@ -27,54 +27,10 @@ from multialpha.state.values import (
     load_json,
     parse_utc,
     redact,
-    utc_iso,
     utc_text,
 )
 
-
-class OutboxStatus(StrEnum):
-    PENDING = "pending"  # committed, not (yet) known to be delivered; may be retried
-    SENT = "sent"  # the gateway accepted it
-    FAILED = "failed"  # known not to have been acted on
-    UNKNOWN = "unknown"  # may have been acted on; only an operator settles it
-
-    @property
-    def is_final(self) -> bool:
-        return not OUTBOX_TRANSITIONS[self]
-
-
-# PENDING -> PENDING records another attempt. UNKNOWN moves only through ``resolve``.
-OUTBOX_TRANSITIONS: Mapping[OutboxStatus, frozenset[OutboxStatus]] = MappingProxyType({
-    OutboxStatus.PENDING: frozenset(
-        {OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNKNOWN}
-    ),
-    OutboxStatus.UNKNOWN: frozenset({OutboxStatus.SENT, OutboxStatus.FAILED}),
-    OutboxStatus.SENT: frozenset(),
-    OutboxStatus.FAILED: frozenset(),
-})
-OPERATOR_ONLY: frozenset[OutboxStatus] = frozenset({OutboxStatus.UNKNOWN})
-
-
-class IntentAction(StrEnum):
-    BUY = "buy"
-    EXIT = "exit"
-
-
-def make_intent_id(strategy: str, symbol: str, signal_time: datetime, action: IntentAction | str) -> str:
-    """Deterministic, readable id of one signal, e.g. ``ibs_a:6A:2024-03-01T15:00:00Z:buy``.
-
-    The same (strategy, symbol, bar, action) always gives the same id, whatever timezone
-    ``signal_time`` is expressed in, so a replayed or restarted worker cannot mint a second id
-    for a signal it already sent. ':' separates the parts, so names may not hold it (nor any
-    whitespace), or two signals could share one id.
-    """
-    for part, value in (("strategy", strategy), ("symbol", symbol)):
-        name = check_name(value, field=part)
-        if any(c.isspace() for c in name):
-            raise ValueError(f"{part} must not contain whitespace, got {name!r}")
-    if signal_time.tzinfo is None or signal_time.utcoffset() is None:
-        raise ValueError(f"signal_time must be timezone-aware, got naive {signal_time.isoformat()}")
-    return f"{strategy}:{symbol}:{utc_iso(signal_time)}:{IntentAction(action).value}"
+OPERATOR_ONLY: frozenset[OrderStatus] = frozenset({OrderStatus.UNKNOWN})
 
 
 @dataclass(frozen=True)
@@ -84,7 +40,7 @@ class OutboxIntent:
     intent_id: str
     strategy: str
     symbol: str
-    action: IntentAction
+    action: Action
     quantity: int
     price: Decimal | float | str
     signal_time: datetime
@@ -96,12 +52,12 @@ class OutboxRecord:
     intent_id: str
     strategy: str
     symbol: str
-    action: IntentAction
+    action: Action
     quantity: int
     price: Decimal
     signal_time: datetime
     payload: dict[str, Any]
-    status: OutboxStatus
+    status: OrderStatus
     attempts: int
     http_status: int | None
     detail: str | None
@@ -115,12 +71,12 @@ class OutboxRecord:
             intent_id=row["intent_id"],
             strategy=row["strategy"],
             symbol=row["symbol"],
-            action=IntentAction(row["action"]),
+            action=Action(row["action"]),
             quantity=row["quantity"],
             price=Decimal(row["price"]),
             signal_time=parse_utc(row["signal_time"]),
             payload=load_json(row["payload"]),
-            status=OutboxStatus(row["status"]),
+            status=OrderStatus(row["status"]),
             attempts=row["attempts"],
             http_status=row["http_status"],
             detail=row["detail"],
@@ -139,7 +95,7 @@ class OutboxRepo(Repo):
             check_text(intent.intent_id, field="intent_id"),
             check_strategy(intent.strategy),
             check_name(intent.symbol, field="symbol"),
-            IntentAction(intent.action).value,
+            Action(intent.action).value,
             check_quantity(intent.quantity),
             decimal_text(intent.price, field="price"),
             utc_text(intent.signal_time, field="signal_time"),
@@ -151,14 +107,14 @@ class OutboxRepo(Repo):
                 "INSERT INTO outbox (intent_id, strategy, symbol, action, quantity, price, signal_time,"
                 " payload, status, attempts, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (intent_id) DO NOTHING",
-                (*values, OutboxStatus.PENDING.value, now, now),
+                (*values, OrderStatus.PENDING.value, now, now),
             )
             return cursor.rowcount == 1
 
-    def mark(self, intent_id: str, status: OutboxStatus, http_status: int | None = None,
+    def mark(self, intent_id: str, status: OrderStatus, http_status: int | None = None,
              detail: str | None = None, attempts: int | None = None) -> OutboxRecord:
         """Record a delivery outcome; ``attempts`` never goes down. UNKNOWN rows need ``resolve``."""
-        new = OutboxStatus(status)
+        new = OrderStatus(status)
         if http_status is not None:
             check_int(http_status, field="http_status")
         with self._db.transaction() as conn:
@@ -167,7 +123,7 @@ class OutboxRepo(Repo):
                 raise IllegalTransition(
                     f"outbox {intent_id}: {current.status.value} is settled only by an operator (resolve)"
                 )
-            ensure_transition(OUTBOX_TRANSITIONS, current.status, new, what=f"outbox {intent_id}")
+            ensure_transition(ORDER_TRANSITIONS, current.status, new, what=f"outbox {intent_id}")
             count = current.attempts if attempts is None else check_int(attempts, field="attempts")
             if count < current.attempts:
                 raise ValueError(f"outbox {intent_id}: attempts cannot go down ({current.attempts} -> {count})")
@@ -185,15 +141,15 @@ class OutboxRepo(Repo):
         ``in_flight=True`` also settles a PENDING row: one that was being delivered when the
         daemon stopped. The caller must make sure no daemon is running on this store."""
         who = check_text(by, field="by")
-        new = OutboxStatus.SENT if sent else OutboxStatus.FAILED
-        settleable = OPERATOR_ONLY | ({OutboxStatus.PENDING} if in_flight else frozenset())
+        new = OrderStatus.SENT if sent else OrderStatus.FAILED
+        settleable = OPERATOR_ONLY | ({OrderStatus.PENDING} if in_flight else frozenset())
         with self._db.transaction() as conn:
             current = self._get(conn, intent_id)
             if current.status not in settleable:
                 raise IllegalTransition(
                     f"outbox {intent_id}: only unknown intents are resolved, this one is {current.status.value}"
                 )
-            ensure_transition(OUTBOX_TRANSITIONS, current.status, new, what=f"outbox {intent_id}")
+            ensure_transition(ORDER_TRANSITIONS, current.status, new, what=f"outbox {intent_id}")
             conn.execute(
                 "UPDATE outbox SET status = ?, resolved_by = ?, detail = coalesce(?, detail), updated_at = ?"
                 " WHERE intent_id = ? AND status = ?",
@@ -207,10 +163,10 @@ class OutboxRepo(Repo):
         swept = []
         with self._db.transaction() as conn:
             rows = conn.execute("SELECT * FROM outbox WHERE status = ? ORDER BY rowid",
-                                (OutboxStatus.PENDING.value,)).fetchall()
+                                (OrderStatus.PENDING.value,)).fetchall()
             for row in rows:
                 conn.execute("UPDATE outbox SET status = ?, detail = ?, updated_at = ? WHERE intent_id = ?",
-                             (OutboxStatus.UNKNOWN.value, redact(detail), self._now(), row["intent_id"]))
+                             (OrderStatus.UNKNOWN.value, redact(detail), self._now(), row["intent_id"]))
                 swept.append(self._get(conn, row["intent_id"]))
         return swept
 
@@ -219,20 +175,20 @@ class OutboxRepo(Repo):
         ``resolved_by``): it is PENDING again. Any other FAILED row stays final."""
         with self._db.transaction() as conn:
             current = self._get(conn, intent_id)
-            if current.status is not OutboxStatus.FAILED or not current.resolved_by:
+            if current.status is not OrderStatus.FAILED or not current.resolved_by:
                 raise IllegalTransition(
                     f"outbox {intent_id}: only intents an operator settled as not delivered are sent again")
             conn.execute("UPDATE outbox SET status = ?, updated_at = ? WHERE intent_id = ?",
-                         (OutboxStatus.PENDING.value, self._now(), intent_id))
+                         (OrderStatus.PENDING.value, self._now(), intent_id))
             return self._get(conn, intent_id)
 
     def get(self, intent_id: str) -> OutboxRecord | None:
         row = self._db.query_one("SELECT * FROM outbox WHERE intent_id = ?", (intent_id,))
         return None if row is None else OutboxRecord.from_row(row)
 
-    def by_status(self, *statuses: OutboxStatus) -> list[OutboxRecord]:
+    def by_status(self, *statuses: OrderStatus) -> list[OutboxRecord]:
         """Rows in any of ``statuses``, oldest first."""
-        values = [OutboxStatus(s).value for s in statuses]
+        values = [OrderStatus(s).value for s in statuses]
         if not values:
             return []
         marks = ", ".join("?" * len(values))
@@ -241,7 +197,7 @@ class OutboxRepo(Repo):
 
     def backlog(self) -> list[OutboxRecord]:
         """What still needs attention after a restart: PENDING and UNKNOWN intents."""
-        return self.by_status(OutboxStatus.PENDING, OutboxStatus.UNKNOWN)
+        return self.by_status(OrderStatus.PENDING, OrderStatus.UNKNOWN)
 
     def all(self) -> list[OutboxRecord]:
         return [OutboxRecord.from_row(row) for row in self._db.query("SELECT * FROM outbox ORDER BY rowid")]

@@ -16,7 +16,7 @@ from multialpha.state.daily import DailyRepo
 from multialpha.state.db import Database, StateConflict
 from multialpha.state.halts import HaltRepo
 from multialpha.state.journal import JournalRepo, Trade
-from multialpha.state.outbox import IntentAction, OutboxRepo, OutboxStatus
+from multialpha.state.outbox import Action, OrderStatus, OutboxRepo
 from multialpha.state.positions import Position, PositionRepo
 from multialpha.state.values import ACCOUNT_SCOPE, utc_text
 
@@ -81,9 +81,9 @@ class StateStore:
                      attempts: int | None = None) -> Position:
         """Mark the entry intent SENT and open its position, in one transaction."""
         with self._db.transaction():
-            intent = self.outbox.mark(intent_id, OutboxStatus.SENT, http_status=http_status,
+            intent = self.outbox.mark(intent_id, OrderStatus.SENT, http_status=http_status,
                                       detail=detail, attempts=attempts)
-            if intent.action is not IntentAction.BUY:
+            if intent.action is not Action.BUY:
                 raise StateConflict(f"outbox {intent_id}: is an {intent.action.value} intent, not an entry")
             return self.positions.open(
                 intent.strategy, intent.symbol, quantity=quantity, entry_time=entry_time,

@@ -29,15 +29,6 @@ _URL_PATH = re.compile(r"(?i)(\burl\s*[:=]\s*)(\S+)")
 _SECRET_KEY_WORDS = ("url", "webhook", "secret", "password", "token", "api_key", "apikey")
 
 
-def utc_iso(when: datetime) -> str:
-    """ISO-8601 UTC with a ``Z`` suffix; fractional seconds only when present."""
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError(f"timestamp must be timezone-aware, got naive {when.isoformat()}")
-    utc = when.astimezone(UTC)
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return utc.strftime(fmt)
-
-
 def utc_text(when: datetime, *, field: str) -> str:
     """A tz-aware instant as fixed-width UTC text; naive datetimes are refused."""
     if not isinstance(when, datetime):

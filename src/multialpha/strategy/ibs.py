@@ -18,8 +18,7 @@ from datetime import datetime
 import backtrader as bt
 import numpy as np
 
-from multialpha.execution.intents import Action, DeliveryStatus, OrderIntent, make_intent_id
-from multialpha.feeds.bar import BarGroup
+from multialpha.domain import Action, BarGroup, OrderIntent, OrderStatus, make_intent_id
 from multialpha.strategy import rules
 from multialpha.strategy.context import InstrumentContext
 from multialpha.strategy.exits import ExitReason
@@ -112,7 +111,7 @@ class IbsStrategy(bt.Strategy):
         ctx = self.ctx
         intent = self._intent(group, Action.EXIT, pos.quantity, close, pos.ml_score, reason.value)
         result = ctx.router.submit(intent, arrival_ns=self._arrival_ns)
-        if result.status is not DeliveryStatus.SENT:
+        if result.status is not OrderStatus.SENT:
             # An exit must happen: keep the position and try again on the next bar. A second
             # exit for a position already closed is harmless at the broker; a missed one is not.
             ctx.stats.exit_retries += 1
@@ -164,7 +163,7 @@ class IbsStrategy(bt.Strategy):
         ctx, p = self.ctx, self.ctx.params
         intent = self._intent(group, Action.BUY, p.quantity, close, score, "ibs_entry")
         result = ctx.router.submit(intent, arrival_ns=self._arrival_ns)
-        if result.status is DeliveryStatus.FAILED:
+        if result.status is OrderStatus.FAILED:
             ctx.coordinator.release(ctx.strategy, ctx.symbol)
             ctx.stats.entry_failed += 1
             return
