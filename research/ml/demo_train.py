@@ -1,7 +1,7 @@
 """Demo bundles: a small, honest RandomForest filter per (strategy, symbol).
 
-For every entry signal of the IBS rules (the live strategy's own rule code) the label is
-whether the trade it would make ends positive after commission; the features are the feature
+Every trade the unfiltered strategy takes (the daemon's own step, driven by the research
+engine) is labelled by whether it ends positive after commission; the features are the feature
 engine's values at the signal bar. Training uses only bars before ``train_end``; the
 probability threshold is chosen on the last quarter of that period (walk-forward), then the
 forest is refit on the whole training period; the metrics after ``train_end`` are reported as
@@ -21,14 +21,16 @@ from typing import Any
 
 import numpy as np
 import yaml
-from multialpha.research.ml.trades import label_signals, simulate_trades
+from multialpha.research.ml.extract import extract_candidates
 from sklearn.ensemble import RandomForestClassifier
 
 from multialpha.contracts import ContractSpec, load_contracts, require
-from multialpha.features import REF_SUFFIXES, Reference, compute_features, reference_features, trading_day_ids
+from multialpha.errors import DataError
+from multialpha.features import REF_SUFFIXES, Reference, reference_features, trading_day_ids
 from multialpha.features.bars import BarArrays
 from multialpha.feeds.replay_files import load_symbols
 from multialpha.models import class_column, write_model_bundle
+from multialpha.strategy.ibs import IBS
 from multialpha.strategy.params import IbsParams
 
 log = logging.getLogger(__name__)
@@ -90,19 +92,18 @@ def _span_years(ts: np.ndarray) -> float:
 def train_symbol(bars: BarArrays, refs: Mapping[str, Reference], params: IbsParams, contract: ContractSpec,
                  features: Sequence[str], train_end: date, seed: int) -> tuple[Any, float, dict[str, Any]]:
     """Fit the filter for one symbol; returns (model, threshold, metrics)."""
-    labels = label_signals(bars, params, contract)
-    X_all = compute_features(bars, features, refs)
-    X = X_all[labels.entry_idx]
-    y = (labels.pnl > 0).astype(int)
-    days = trading_day_ids(bars.ts)
+    cand = extract_candidates(bars, IBS, params, contract, features, refs)
+    X, y = cand.X, cand.label
+    days = trading_day_ids(bars.close_ts)
     end_id = (train_end - date(1970, 1, 1)).days
-    exit_day = days[np.clip(labels.exit_idx, 0, None)]
-    usable = np.isfinite(labels.pnl) & np.all(np.isfinite(X), axis=1)
-    train = usable & (exit_day < end_id)  # purged: the trade ends before the holdout starts
-    hold = usable & (days[labels.entry_idx] >= end_id)
+    usable = np.all(np.isfinite(X), axis=1)
+    train = usable & (days[cand.exit_idx] < end_id)  # purged: the trade ends before the holdout starts
+    hold = usable & (days[cand.entry_idx] >= end_id)
     tr_idx = np.nonzero(train)[0]
     if tr_idx.shape[0] < 100 or len(set(y[tr_idx])) < 2:
-        raise ValueError(f"{bars.symbol}: only {tr_idx.shape[0]} usable training signals")
+        raise DataError(f"{bars.symbol}: only {tr_idx.shape[0]} usable training trades before {train_end} "
+                        "(at least 100 with both outcomes are needed); are these hourly bars covering "
+                        "enough history?")
     cut = tr_idx[int(tr_idx.shape[0] * 0.75)]
     fit_idx, val_idx = tr_idx[tr_idx < cut], tr_idx[tr_idx >= cut]
 
@@ -115,24 +116,22 @@ def train_symbol(bars: BarArrays, refs: Mapping[str, Reference], params: IbsPara
     p_val = probe.predict_proba(X[val_idx])[:, class_column(probe, 1)]
     best_t, best_score = 0.5, -np.inf
     for t in THRESHOLD_GRID:
-        acc = np.zeros(labels.entry_idx.shape[0], dtype=bool)
-        acc[val_idx] = p_val >= t
-        taken = simulate_trades(labels, acc)
+        taken = p_val >= t
         if taken.sum() < MIN_VALIDATION_TRADES:
             continue
-        score = float(np.nansum(labels.pnl[taken]))
+        score = float(cand.pnl[val_idx][taken].sum())
         if score > best_score:
             best_t, best_score = t, score
     model = forest().fit(X[tr_idx], y[tr_idx])
 
     def evaluate(mask: np.ndarray) -> dict[str, Any]:
-        acc = np.zeros(labels.entry_idx.shape[0], dtype=bool)
         idx = np.nonzero(mask)[0]
+        accepted = np.zeros(len(cand), dtype=bool)
         if idx.shape[0]:
-            acc[idx] = model.predict_proba(X[idx])[:, class_column(model, 1)] >= best_t
-        years = _span_years(bars.ts[labels.entry_idx[mask]])
-        filtered = trade_metrics(labels.pnl[simulate_trades(labels, acc)], years)
-        plain = trade_metrics(labels.pnl[simulate_trades(labels, mask)], years)
+            accepted[idx] = model.predict_proba(X[idx])[:, class_column(model, 1)] >= best_t
+        years = _span_years(cand.entry_ns[mask])
+        filtered = trade_metrics(cand.pnl[accepted], years)
+        plain = trade_metrics(cand.pnl[mask], years)
         return {"filtered": asdict(filtered), "unfiltered": asdict(plain)}
 
     ins, out = evaluate(train), evaluate(hold)

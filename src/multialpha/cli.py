@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from datetime import date
 
 from multialpha.config import DEFAULT_CONFIG_FILE, AppConfig
-from multialpha.errors import FatalError, MultialphaError, WorkerError
+from multialpha.errors import FatalError, MultialphaError, UsageError, WorkerError
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -67,9 +69,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cfg(args: argparse.Namespace) -> AppConfig:
+    """The config for an operator command: webhook variables need not be set (nothing is sent);
+    ``--state`` points at another state store."""
+    from pathlib import Path
+
     from multialpha.config import load_app_config
 
-    return load_app_config(args.config)
+    cfg = load_app_config(args.config, urls_optional=True)
+    if getattr(args, "state", None):
+        cfg = dataclasses.replace(cfg, runtime=cfg.runtime.model_copy(
+            update={"state_path": Path(args.state).expanduser().absolute()}))
+    return cfg
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -121,11 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("status", help="positions, daily P&L vs stop, halts, orders needing attention")
     st.add_argument("--config", default=str(DEFAULT_CONFIG_FILE))
+    st.add_argument("--state", help="the state store (default: runtime.state_path of the config)")
     st.add_argument("--json", action="store_true", help="machine-readable output")
     st.set_defaults(func=_cmd_status)
 
     h = sub.add_parser("halt", help="stop new entries (kill switch); exits go on; survives restarts")
     h.add_argument("--config", default=str(DEFAULT_CONFIG_FILE))
+    h.add_argument("--state", help="the state store (default: runtime.state_path of the config)")
     h.add_argument("--strategy", help="only this strategy (default: the whole account)")
     h.add_argument("--flatten", action="store_true", help="also close every open position at the next bar")
     h.add_argument("--reducing", action="store_true", help="REDUCING (exits only) rather than HALTED")
@@ -135,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rs = sub.add_parser("resume", help="back to ACTIVE after a halt")
     rs.add_argument("--config", default=str(DEFAULT_CONFIG_FILE))
+    rs.add_argument("--state", help="the state store (default: runtime.state_path of the config)")
     rs.add_argument("--strategy", help="only this strategy (default: the whole account)")
     rs.add_argument("--reason", default="resumed by operator")
     rs.add_argument("--by")
@@ -142,13 +155,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("orders", help="the order outbox: list orders needing attention, settle unknown ones")
     o.add_argument("--config", default=str(DEFAULT_CONFIG_FILE))
+    o.add_argument("--state", help="the state store (default: runtime.state_path of the config)")
     osub = o.add_subparsers(dest="orders_command")
     ol = osub.add_parser("list", help="orders pending or of unknown outcome (--all: every order)")
     ol.add_argument("--all", action="store_true")
     ol.add_argument("--config", default=argparse.SUPPRESS)
+    ol.add_argument("--state", default=argparse.SUPPRESS)
     orv = osub.add_parser("resolve", help="settle an order of unknown outcome after checking the broker")
     orv.add_argument("intent_id")
     orv.add_argument("--config", default=argparse.SUPPRESS)
+    orv.add_argument("--state", default=argparse.SUPPRESS)
     g = orv.add_mutually_exclusive_group(required=True)
     g.add_argument("--sent", dest="sent", action="store_true", help="the broker received it")
     g.add_argument("--not-sent", dest="sent", action="store_false", help="the broker did not receive it")
@@ -176,6 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # `multialpha orders list | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except FatalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -6,8 +6,9 @@ types, so none of them needs to import another to agree on what a bar or an orde
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -175,3 +176,80 @@ class DeliveryResult:
     attempts: int  # requests started, including ones refused at connect
     detail: str  # short, human-readable; never contains the webhook URL
     elapsed_secs: float
+
+
+# -- positions ------------------------------------------------------------------------------------
+@dataclass
+class Position:
+    """An open position as the strategy manages it (fills are assumed at the signal price).
+
+    The position of record is the state store's row; this is its in-memory form. ``stop`` and
+    ``target`` are NaN when disabled. ``exit_pending`` holds the reason of an exit decided but
+    not confirmed delivered: the next bar sends it again whatever the exit rules say.
+    """
+
+    strategy: str
+    symbol: str
+    quantity: int
+    entry_price: float
+    entry_time: datetime
+    entry_intent_id: str
+    stop: float = math.nan
+    target: float = math.nan
+    atr: float = math.nan
+    ml_score: float | None = None
+    features: dict[str, float] = field(default_factory=dict)
+    bars_held: int = 0  # -1 after a restart: counted from the bar history on the next bar
+    exit_pending: str | None = None
+
+
+@dataclass(frozen=True)
+class ClosedTrade:
+    """One round trip, as journaled."""
+
+    strategy: str
+    symbol: str
+    quantity: int
+    entry_time: datetime
+    entry_price: float
+    exit_time: datetime
+    exit_price: float
+    pnl: float  # USD after round-trip commission
+    exit_reason: str
+    ml_score: float | None
+    entry_intent_id: str
+    exit_intent_id: str
+    features: dict[str, float]
+
+
+# -- the coordinator's answer ---------------------------------------------------------------------
+class DenyReason(StrEnum):
+    SYMBOL_NOT_ALLOWED = "symbol_not_allowed"
+    ALREADY_OPEN = "already_open"
+    SYMBOL_HELD_ON_ACCOUNT = "symbol_held_on_account"  # another strategy holds it on the same broker account
+    STRATEGY_MAX_POSITIONS = "strategy_max_positions"
+    ACCOUNT_MAX_POSITIONS = "account_max_positions"
+    STRATEGY_DAILY_STOP = "strategy_daily_stop"
+    ACCOUNT_DAILY_STOP = "account_daily_stop"
+    STRATEGY_HALTED = "strategy_halted"
+    ACCOUNT_HALTED = "account_halted"
+    REDUCING = "reducing"
+    ORDERS_UNKNOWN = "orders_unknown"  # an order of unknown outcome awaits an operator
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to one entry request; truthy when the entry may go out."""
+
+    allowed: bool
+    reason: DenyReason | None
+    strategy: str
+    symbol: str
+    at: datetime
+
+    def __post_init__(self) -> None:
+        if self.allowed != (self.reason is None):
+            raise ValueError("a decision is allowed exactly when it has no deny reason")
+
+    def __bool__(self) -> bool:
+        return self.allowed

@@ -49,6 +49,12 @@ class StateError(FatalError):
     exit_code = 75  # EX_TEMPFAIL
 
 
+class UsageError(MultialphaError):
+    """A command was asked for something that does not exist (a typo in a name or id)."""
+
+    exit_code = 64  # EX_USAGE
+
+
 class IllegalTransition(MultialphaError, ValueError):
     """A lifecycle change its transition table does not allow (a programming or state error)."""
 

@@ -38,7 +38,7 @@ def _close(i: int) -> str:
 
 DAILY_STOP = {  # bar 3: ES and NQ enter. Bar 5: NQ falls 95 points ($1,900, IBS 0.5): its mark
     # hits t1's $1,000 daily stop and NQ is flattened; ES was evaluated before NQ at that bar
-    # time, so it is flattened at bar 6, not 5.
+    # time, so the hub's flatten sweep exits it at the end of bar 5, after every strategy.
     "bars": {"ES": [ES_FLAT] * 3 + [(5000, 5010, 4990, 4991), (4991, 4996, 4986, 4991), (4991, 4996, 4986, 4990),
                                     (4990, 4995, 4985, 4990), (4990, 4995, 4985, 4990)],
              "NQ": [NQ_FLAT] * 3 + [(17000, 17010, 16990, 16991), (16991, 16996, 16986, 16991),
@@ -47,7 +47,7 @@ DAILY_STOP = {  # bar 3: ES and NQ enter. Bar 5: NQ falls 95 points ($1,900, IBS
     "strategies": {"t1": {"instruments": ["ES", "NQ"], "daily_stop_loss": 1000}, "t2": {"instruments": ["CL"]}},
     "orders": [("ES", "buy", _close(3), "ibs_entry"), ("NQ", "buy", _close(3), "ibs_entry"),
                ("NQ", "exit", _close(5), "daily_stop"), ("CL", "buy", _close(5), "ibs_entry"),
-               ("ES", "exit", _close(6), "daily_stop"), ("CL", "exit", _close(6), "ibs_exit")],
+               ("ES", "exit", _close(5), "daily_stop"), ("CL", "exit", _close(6), "ibs_exit")],
 }
 FREED_SLOT = {  # t1 may hold one position. Bar 5: ES signals but NQ holds the slot; NQ then
     # exits on its IBS, too late for ES at that bar time, so ES never enters.

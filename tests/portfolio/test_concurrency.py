@@ -60,7 +60,7 @@ def test_can_open_same_symbol_from_many_threads_allows_exactly_one(make) -> None
 
 def test_can_open_from_many_strategies_never_exceeds_account_max_positions(make) -> None:
     names = [f"s{i}" for i in range(8)]
-    pc = make(account={"max_positions": 5}, **{n: {"symbols": set(SYMBOLS)} for n in names})
+    pc = make(account={"max_positions": 5}, **{n: {"symbols": set(SYMBOLS), "account": n} for n in names})
     decisions = _race(64, lambda i: pc.can_open(names[i % 8], SYMBOLS[i % len(SYMBOLS)]))
     assert sum(1 for d in decisions if d) == 5
     assert pc.status().account.reserved == 5
@@ -68,7 +68,7 @@ def test_can_open_from_many_strategies_never_exceeds_account_max_positions(make)
 
 def test_concurrent_trading_keeps_pnl_and_counts_consistent(make, clock) -> None:
     names = [f"s{i}" for i in range(6)]
-    pc = make(**{n: {"symbols": {"ES", "NQ"}, "max_positions": 2} for n in names})
+    pc = make(**{n: {"symbols": {"ES", "NQ"}, "max_positions": 2, "account": n} for n in names})
     now = clock.now()
 
     def trade(i: int) -> float:

@@ -11,11 +11,11 @@ from multialpha.portfolio import Decision, DenyReason, EntryFacts, TradingState,
 
 ACTIVE, REDUCING, HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
 CLEAR = EntryFacts(account_state=ACTIVE, strategy_state=ACTIVE, account_stopped=False,
-                   strategy_stopped=False, symbol_allowed=True, already_open=False,
+                   strategy_stopped=False, symbol_allowed=True, already_open=False, held_on_account=False,
                    strategy_count=0, strategy_max=2, account_count=0, account_max=3)
 EVERYTHING_WRONG = EntryFacts(account_state=HALTED, strategy_state=HALTED, account_stopped=True,
                               strategy_stopped=True, symbol_allowed=False, already_open=True,
-                              strategy_count=2, strategy_max=2, account_count=3, account_max=3)
+                              held_on_account=True, strategy_count=2, strategy_max=2, account_count=3, account_max=3)
 
 
 def test_entry_denial_when_nothing_blocks_then_allows() -> None:
@@ -31,6 +31,7 @@ def test_entry_denial_when_nothing_blocks_then_allows() -> None:
     ({"strategy_stopped": True}, DenyReason.STRATEGY_DAILY_STOP),
     ({"symbol_allowed": False}, DenyReason.SYMBOL_NOT_ALLOWED),
     ({"already_open": True}, DenyReason.ALREADY_OPEN),
+    ({"held_on_account": True}, DenyReason.SYMBOL_HELD_ON_ACCOUNT),
     ({"strategy_count": 2}, DenyReason.STRATEGY_MAX_POSITIONS),
     ({"account_count": 3}, DenyReason.ACCOUNT_MAX_POSITIONS),
 ])
@@ -53,6 +54,7 @@ def test_entry_denial_when_several_fail_then_reason_follows_fixed_order() -> Non
         ("strategy_stopped", False, DenyReason.STRATEGY_DAILY_STOP),
         ("symbol_allowed", True, DenyReason.SYMBOL_NOT_ALLOWED),
         ("already_open", False, DenyReason.ALREADY_OPEN),
+        ("held_on_account", False, DenyReason.SYMBOL_HELD_ON_ACCOUNT),
         ("strategy_count", 0, DenyReason.STRATEGY_MAX_POSITIONS),
         ("account_count", 0, DenyReason.ACCOUNT_MAX_POSITIONS),
     ]

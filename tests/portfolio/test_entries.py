@@ -97,9 +97,19 @@ def test_can_open_when_already_reserved_or_open_then_denies(make, clock) -> None
     assert pc.can_open("ibs", "ES").reason is DenyReason.ALREADY_OPEN
 
 
-def test_can_open_same_symbol_in_two_strategies_then_both_allowed(make) -> None:
-    pc = make(ibs=IBS, trend=TREND)
+def test_can_open_same_symbol_in_two_strategies_on_different_accounts_then_both_allowed(make) -> None:
+    pc = make(ibs={**IBS, "account": "one"}, trend={**TREND, "account": "two"})
     assert pc.can_open("ibs", "ES")
+    assert pc.can_open("trend", "ES")
+
+
+def test_can_open_same_symbol_on_one_broker_account_then_second_strategy_denied(make, clock) -> None:
+    pc = make(ibs=IBS, trend=TREND)  # both on the default account
+    assert pc.can_open("ibs", "ES")
+    assert pc.can_open("trend", "ES").reason is DenyReason.SYMBOL_HELD_ON_ACCOUNT  # reserved counts
+    pc.on_opened("ibs", "ES", price=5000.0, quantity=1, when=clock.now())
+    assert pc.can_open("trend", "ES").reason is DenyReason.SYMBOL_HELD_ON_ACCOUNT
+    pc.on_closed("ibs", "ES", price=5001.0, when=clock.now(), reason="exit")
     assert pc.can_open("trend", "ES")
 
 

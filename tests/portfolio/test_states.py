@@ -90,14 +90,28 @@ def test_set_state_when_scope_unknown_then_raises(make) -> None:
 
 
 def test_halt_persists_across_day_roll_while_daily_stop_does_not(make, clock) -> None:
-    pc = make(ibs={"symbols": {"ES", "NQ"}, "daily_stop_loss": 10.0}, trend={"symbols": {"ES"}})
+    pc = make(ibs={"symbols": {"ES", "NQ"}, "daily_stop_loss": 10.0}, trend={"symbols": {"ES"}, "account": "other"})
     _open(pc, clock, "ibs", "ES")
     pc.mark("ibs", "ES", 4990.0, clock.now())
+    pc.on_closed("ibs", "ES", price=4990.0, when=clock.now(), reason="daily_stop")
     pc.set_state("trend", TradingState.HALTED, "operator")
     clock.advance(timedelta(days=1))
     assert not pc.must_flatten("ibs")
     assert pc.can_open("ibs", "NQ")
     assert pc.can_open("trend", "ES").reason is DenyReason.STRATEGY_HALTED
+
+
+def test_daily_stop_flatten_when_position_survives_day_roll_then_pending_until_closed(make, clock) -> None:
+    pc = make(ibs={"symbols": {"ES", "NQ"}, "daily_stop_loss": 10.0})
+    _open(pc, clock, "ibs", "ES")
+    pc.mark("ibs", "ES", 4990.0, clock.now())
+    assert pc.flatten_reason("ibs") == "daily_stop"
+    clock.advance(timedelta(days=1))  # the exit did not go out before the 17:00 roll
+    assert pc.flatten_reason("ibs") == "daily_stop"
+    assert pc.can_open("ibs", "NQ").reason is DenyReason.STRATEGY_DAILY_STOP
+    pc.on_closed("ibs", "ES", price=4990.0, when=clock.now(), reason="daily_stop")
+    assert pc.flatten_reason("ibs") is None
+    assert pc.can_open("ibs", "NQ")
 
 
 def test_flatten_account_makes_every_strategy_flatten_until_resumed(make, clock) -> None:

@@ -98,7 +98,10 @@ def test_day_rolls_on_bar_time_even_when_nothing_trades(make, clock, ct) -> None
     assert pc.must_flatten("ibs")
     # The runner calls roll() with each bar's time; the clock is not moved here.
     assert pc.roll(ct(2024, 3, 12, 17, 0)) is True
-    assert pc.can_open("ibs", "NQ", now=ct(2024, 3, 12, 17, 1))
+    # The stop's flatten outlives the roll while ES is still open: no entries until it is closed.
+    assert pc.can_open("ibs", "NQ", now=ct(2024, 3, 12, 17, 1)).reason is DenyReason.STRATEGY_DAILY_STOP
+    pc.on_closed("ibs", "ES", price=4990.0, when=ct(2024, 3, 12, 17, 1), reason="daily_stop")
+    assert pc.can_open("ibs", "NQ", now=ct(2024, 3, 12, 17, 2))
 
 
 def test_mark_with_next_day_time_rolls_before_booking(make, clock, ct) -> None:

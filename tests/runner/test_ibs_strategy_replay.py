@@ -33,9 +33,11 @@ def _close_iso(i: int) -> str:
     return (T0 + timedelta(hours=i + 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _payload(strategy: str, action: str, i: int, price: float, reason: str, score: float | None = 1.0) -> dict:
+def _payload(strategy: str, action: str, i: int, price: float, reason: str, score: float | None = 1.0,
+             stop: float | None = None) -> dict:
     t = _close_iso(i)
-    return {"ticker": "ES", "action": action, "quantity": 1, "price": price, "time": t,
+    return {"ticker": "ES", "action": action, "quantity": 1, "orderType": "market", "signalPrice": price,
+            **({"stopLoss": {"type": "stop", "stopPrice": stop}} if stop is not None else {}), "time": t,
             "extras": {"signal_id": f"{strategy}:ES:{t}:{action}", "strategy": strategy, "ml_score": score,
                        "reason": reason}}
 
@@ -48,11 +50,12 @@ def test_crafted_bars_produce_exactly_these_webhooks(make_setup: MakeSetup):
 
     bodies = [r["body"] for r in setup.sink.received]
     assert bodies == [
-        _payload("t1", "buy", 4, 4991.0, "ibs_entry"),
+        # the protective stop: twice the 1% stop distance below the entry, on the tick grid
+        _payload("t1", "buy", 4, 4991.0, "ibs_entry", stop=4891.0),
         _payload("t1", "exit", 5, 5004.0, "ibs_exit"),
-        _payload("t1", "buy", 6, 4995.0, "ibs_entry"),
+        _payload("t1", "buy", 6, 4995.0, "ibs_entry", stop=4895.0),
         _payload("t1", "exit", 7, 4940.0, "stop"),
-        _payload("t1", "buy", 8, 4931.0, "ibs_entry"),
+        _payload("t1", "buy", 8, 4931.0, "ibs_entry", stop=4832.25),
         _payload("t1", "exit", 11, 4930.0, "max_bars"),
     ]
     assert {r["path"] for r in setup.sink.received} == {"/t1"}

@@ -9,8 +9,8 @@ import yaml
 
 from multialpha.execution.router import Routed
 from multialpha.runner import MultiAlphaRunner
+from multialpha.runner.hub import WAL_CHECKPOINT_BYTES
 from multialpha.runner.ops import halt, resume, status_data
-from multialpha.runner.runner import WAL_CHECKPOINT_BYTES
 from multialpha.state import StateStore, TradingState
 
 from .conftest import MakeSetup, hourly_bars

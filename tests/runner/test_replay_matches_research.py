@@ -1,5 +1,6 @@
 """The daemon (Backtrader, live feature path, compiled forest, HTTP) trades exactly what the
-research simulation of the same rules, features and model predicts: no train/serve skew."""
+research engine, driving the same per-instrument step over arrays with the same model,
+predicts: no train/serve skew."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from datetime import date
 
 import numpy as np
 import pytest
+from multialpha.research.engine import run_instrument
 from multialpha.research.ml.demo_train import train_symbol
-from multialpha.research.ml.trades import label_signals, simulate_trades
 from multialpha.research.sampledata import generate_sample_bars
 
 from multialpha.contracts import load_contracts
-from multialpha.features import compute_features
 from multialpha.models import load_model_bundle
 from multialpha.runner import MultiAlphaRunner, RunOptions
+from multialpha.strategy.ibs import IBS
 from multialpha.strategy.params import IbsParams
 
 from .conftest import CONTRACTS, MakeSetup
@@ -49,23 +50,21 @@ def test_daemon_webhooks_equal_the_research_simulation(make_setup: MakeSetup):
         b = bars[s].slice(slice(int(np.searchsorted(bars[s].ts, first_ts)), None))
         rb = {r: refs[r].slice(slice(int(np.searchsorted(refs[r].ts, first_ts)), None)) for r in REFS}
         live_from = int(np.searchsorted(b.close_ts, _first_live_close_ns(report)))
-        labels = label_signals(b, params, contracts[s], first_bar=live_from)
-        X = compute_features(b, FEATURES, rb)[labels.entry_idx]
         bundle = load_model_bundle(s, setup.root / "models" / "alpha")
-        ok = np.all(np.isfinite(X), axis=1)
-        prob = np.zeros(len(X))
-        prob[ok] = bundle.score_many(X[ok])
-        taken = simulate_trades(labels, ok & (prob >= bundle.threshold))
-        for k in np.nonzero(taken)[0]:
-            expected.add((s, "buy", _iso(b.close_ts[labels.entry_idx[k]]), float(b.close[labels.entry_idx[k]])))
-            if labels.exit_idx[k] >= 0:
-                expected.add((s, "exit", _iso(b.close_ts[labels.exit_idx[k]]), float(b.close[labels.exit_idx[k]])))
+        run = run_instrument(b, IBS, params, contracts[s], strategy="alpha", model=bundle, refs=rb,
+                             first_bar=live_from)
+        for intent in run.intents:
+            expected.add((s, intent.action.value, _iso_dt(intent.signal_time), intent.price))
 
-    got = {(r["body"]["ticker"], r["body"]["action"], r["body"]["time"], r["body"]["price"])
+    got = {(r["body"]["ticker"], r["body"]["action"], r["body"]["time"], r["body"]["signalPrice"])
            for r in setup.sink.received}
     assert len(expected) > 20  # enough trades for the comparison to mean something
     assert got == expected
     assert len(setup.sink.received) == len(got)  # and nothing was sent twice
+
+
+def _iso_dt(when) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _iso(ns: int) -> str:

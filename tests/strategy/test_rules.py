@@ -21,9 +21,27 @@ NAN = math.nan
 @pytest.mark.parametrize("impl", [rules, rules_jit], ids=["python", "compiled"])
 class TestRules:
     def test_ibs_value_when_close_at_low_then_zero_and_flat_bar_then_half(self, impl):
-        assert impl.ibs_value(10.0, 8.0, 8.0) == 0.0
-        assert impl.ibs_value(10.0, 8.0, 9.5) == 0.75
-        assert impl.ibs_value(9.0, 9.0, 9.0) == 0.5
+        assert impl.ibs_value(10.0, 8.0, 8.0, 0.25) == 0.0
+        assert impl.ibs_value(10.0, 8.0, 9.5, 0.25) == 0.75
+        assert impl.ibs_value(9.0, 9.0, 9.0, 0.25) == 0.5
+
+    @pytest.mark.parametrize(("low", "high", "close", "tick"), [
+        (1.07, 1.07025, 1.07005, 0.00005),  # 6E: one tick up a five-tick bar
+        (1.0832, 1.08345, 1.08325, 0.00005),
+        (0.0066805, 0.0066830, 0.0066810, 0.0000005),  # 6J
+        (78.41, 78.46, 78.42, 0.01),  # CL
+        (23.105, 23.13, 23.11, 0.005),  # SI
+    ])
+    def test_ibs_value_when_exactly_one_fifth_in_ticks_then_entry_band_edge_is_inside(
+            self, impl, low, high, close, tick):
+        # In floating point (close - low) / (high - low) lands a hair off 0.2 for such bars.
+        assert impl.ibs_value(high, low, close, tick) == 0.2
+        assert impl.entry_signal(impl.ibs_value(high, low, close, tick), 600, 0.0, 0.2, 510, 900)
+
+    def test_stop_and_target_when_entry_price_negative_then_distance_from_price(self, impl):
+        # CL settled at -37.63 on 2020-04-20: a 1% stop sits below, a 1.5% target above.
+        assert impl.stop_price(-37.63, NAN, STOP_PERCENT, 0.01, 2.0) == pytest.approx(-38.0063)
+        assert impl.take_profit_price(-37.63, NAN, STOP_PERCENT, 0.015, 3.0) == pytest.approx(-37.06555)
 
     def test_in_window_when_window_wraps_midnight_then_both_sides_inside(self, impl):
         assert impl.in_window(510, 510, 900)  # 08:30 inside 08:30-15:00

@@ -61,12 +61,23 @@ def read_yaml_mapping(path: Path, *, shown: str) -> dict[Any, Any]:
     return dict(doc)
 
 
-def load_app_config(path: str | Path = DEFAULT_CONFIG_FILE, env: Mapping[str, str] | None = None) -> AppConfig:
-    """Load and validate the daemon's configuration; every failure is one ConfigError naming the key."""
+# Stands in for an outbound URL whose variable is not set, for commands that never send.
+UNSET_URL = "http://127.0.0.1/unset"
+
+
+def load_app_config(path: str | Path = DEFAULT_CONFIG_FILE, env: Mapping[str, str] | None = None, *,
+                    urls_optional: bool = False) -> AppConfig:
+    """Load and validate the daemon's configuration; every failure is one ConfigError naming the key.
+
+    ``urls_optional``: for operator commands that never send (status, halt, resume, orders), a
+    webhook or Discord URL whose environment variable is not set is not an error.
+    """
     file = Path(path)
     shown = str(path)
     environ: Mapping[str, str] = os.environ if env is None else env
     raw = read_yaml_mapping(file, shown=shown)
+    if urls_optional:
+        raw = _without_unset_urls(raw, environ)
     tree = substitute_env(raw, environ, file=shown)
     source_file = Path(os.path.abspath(file))
     base_dir = source_file.parent
@@ -78,6 +89,24 @@ def load_app_config(path: str | Path = DEFAULT_CONFIG_FILE, env: Mapping[str, st
     return AppConfig(runtime=doc.runtime, portfolio=doc.portfolio,
                      strategies=MappingProxyType(dict(doc.strategies)),
                      source_file=source_file, base_dir=base_dir)
+
+
+def _without_unset_urls(raw: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    def unset(value: Any) -> bool:
+        return isinstance(value, str) and any(n not in env for n in referenced_variables(value)) \
+            and "${" in value and ":-" not in value
+
+    doc: dict[str, Any] = dict(raw)
+    strategies = doc.get("strategies")
+    if isinstance(strategies, Mapping):
+        doc["strategies"] = {name: ({**s, "broker_account": UNSET_URL}
+                                    if isinstance(s, Mapping) and unset(s.get("broker_account")) else s)
+                             for name, s in strategies.items()}
+    runtime = doc.get("runtime")
+    if isinstance(runtime, Mapping) and isinstance(runtime.get("alerts"), Mapping) \
+            and unset(runtime["alerts"].get("discord_webhook_url")):
+        doc["runtime"] = {**runtime, "alerts": {**runtime["alerts"], "discord_webhook_url": None}}
+    return doc
 
 
 def _secrets(raw: Mapping[str, Any], tree: Mapping[str, Any], env: Mapping[str, str]) -> list[str]:

@@ -103,10 +103,13 @@ class ResolvedStrategy:
     name: str
     strategy: str
     broker_account: SecretStr
+    account: str  # the broker account label (one position per symbol per account)
+    broker_stop_mult: float  # protective stop distance as a multiple of the strategy's; 0: none
     starting_cash: float  # USD
     models_path: Path
     symbols: tuple[str, ...]
     symbols_source: str
+    added_symbols: tuple[str, ...]  # symbols the portfolio file adds to the YAML's instruments
     max_positions: Sourced[int]
     daily_stop_loss: Sourced[float]  # USD
     strategy_params: Mapping[str, Any]
@@ -172,9 +175,11 @@ def _resolve(name: str, s: StrategyConfig, cfg: AppConfig) -> ResolvedStrategy:
                          f"which {name} does not trade; ignored")
 
     return ResolvedStrategy(
-        name=name, strategy=s.strategy, broker_account=s.broker_account,
+        name=name, strategy=s.strategy, broker_account=s.broker_account, account=s.account,
+        broker_stop_mult=s.broker_stop_mult,
         starting_cash=float(s.starting_cash), models_path=s.models_path,
         symbols=symbols, symbols_source=symbols_source,
+        added_symbols=tuple(sym for sym in symbols if sym not in s.instruments),
         max_positions=max_positions, daily_stop_loss=daily_stop_loss,
         strategy_params=MappingProxyType(dict(s.strategy_params)), strategy_params_source=f"{yml}.strategy_params",
         instrument_params=instrument_params if instrument_params is not None else MappingProxyType({}),

@@ -184,8 +184,14 @@ class AlertsConfig(StrictModel):
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
+class FailurePolicy(StrEnum):
+    FLATTEN = "flatten"  # exit the failed strategy's positions at the next bar time and halt it
+    REDUCING = "reducing"  # the whole account goes REDUCING; the positions keep their exit rules
+
+
 class RuntimeConfig(StrictModel):
     mode: RuntimeMode = RuntimeMode.REPLAY
+    on_strategy_failure: FailurePolicy = FailurePolicy.FLATTEN
     exchange_timezone: str = "America/Chicago"
     state_path: ConfigPath = Path("state/multialpha.sqlite")
     contracts_path: ConfigPath = Path("config/contracts.yml")
@@ -227,6 +233,10 @@ class StrategyConfig(StrictModel):
     enabled: bool = True
     strategy: NonEmptyStr = "ibs"
     broker_account: SecretUrl | None = None  # TradersPost webhook URL
+    # The broker account the webhook trades: strategies sharing one may not both hold a symbol.
+    account: NonEmptyStr = "default"
+    # Protective stop sent with each entry: the strategy's stop distance times this; 0 sends none.
+    broker_stop_mult: float = Field(default=2.0, ge=0, allow_inf_nan=False)
     starting_cash: Usd
     models_path: ConfigPath
     max_positions: int = Field(ge=1)

@@ -44,7 +44,7 @@ class OrderRouter:
         self._store = store
         self._on_routed = on_routed
 
-    def submit(self, intent: OrderIntent, *, arrival_ns: int | None = None) -> DeliveryResult:
+    def submit(self, intent: OrderIntent, *, arrival_ns: int | None = None) -> OrderStatus:
         """``arrival_ns``: when the bar that produced the intent reached its strategy (latency figures)."""
         submitted_ns = time.perf_counter_ns()
         payload = build_payload(intent)
@@ -72,9 +72,9 @@ class OrderRouter:
         if self._on_routed is not None:
             self._on_routed(Routed(intent, result, outbox_ns, done_ns, arrival_ns=arrival_ns,
                                    submitted_ns=submitted_ns))
-        return result
+        return result.status
 
-    def _replayed(self, intent: OrderIntent, row: OutboxRecord) -> DeliveryResult:
+    def _replayed(self, intent: OrderIntent, row: OutboxRecord) -> OrderStatus:
         status = OrderStatus(row.status.value)
         if status is OrderStatus.PENDING:  # only this process writes PENDING rows, and it is done with them
             status = OrderStatus.UNKNOWN
@@ -86,4 +86,4 @@ class OrderRouter:
         if self._on_routed is not None:
             now = time.perf_counter_ns()
             self._on_routed(Routed(intent, result, now, now, replayed=True))
-        return result
+        return result.status

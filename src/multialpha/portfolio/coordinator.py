@@ -13,10 +13,10 @@ from multialpha.calendar import trading_day as trading_day_of
 from multialpha.clock import Clock
 from multialpha.contracts import ContractSpec
 from multialpha.portfolio._values import to_decimal, utc
-from multialpha.portfolio.decision import Decision, EntryFacts, entry_denial
+from multialpha.portfolio.book import DailyPnl, Key, PnlBook, check_quantity
+from multialpha.portfolio.decision import Decision, DenyReason, EntryFacts, entry_denial
 from multialpha.portfolio.errors import PortfolioError
 from multialpha.portfolio.events import CoordinatorEvent, EventKind, EventQueue
-from multialpha.portfolio.ledger import DailyPnl, Key, Ledger, check_quantity
 from multialpha.portfolio.limits import (
     ACCOUNT,
     AccountLimits,
@@ -58,11 +58,12 @@ class PortfolioCoordinator:
         self._clock = clock
         self._lock = threading.RLock()
         self._day: date = trading_day_of(utc(clock.now(), name="clock.now()"))
-        self._ledger = Ledger(self._contracts, limits)
+        self._ledger = PnlBook(self._contracts, limits)
         self._reserved: dict[Key, datetime] = {}
         self._controls = {ACCOUNT: ScopeControl(), **{name: ScopeControl() for name in limits}}
         self._stats = StatsBook(limits)
         self._events = EventQueue(on_event)
+        self._unknown: frozenset[str] = frozenset()
 
     # -- day ----------------------------------------------------------------------------------
     def roll(self, now: datetime | None = None) -> bool:
@@ -85,11 +86,13 @@ class PortfolioCoordinator:
             lim = self._strategy(strategy)
             acct, ctl = self._controls[ACCOUNT], self._controls[strategy]
             key = (strategy, symbol)
-            reason = entry_denial(EntryFacts(
+            reason = self._orders_unknown_denial(strategy) or entry_denial(EntryFacts(
                 account_state=acct.state, strategy_state=ctl.state,
-                account_stopped=acct.stopped, strategy_stopped=ctl.stopped,
+                # a daily stop blocks entries for the day, and after it while its flatten is pending
+                account_stopped=acct.stop_flatten, strategy_stopped=ctl.stop_flatten,
                 symbol_allowed=symbol in lim.symbols,
                 already_open=key in self._reserved or self._ledger.get(strategy, symbol) is not None,
+                held_on_account=self._held_on_account(lim, symbol),
                 strategy_count=self._ledger.count(strategy) + self._reserved_count(strategy),
                 strategy_max=lim.max_positions,
                 account_count=self._ledger.count() + len(self._reserved),
@@ -147,6 +150,7 @@ class PortfolioCoordinator:
             self._roll(when)
             self._strategy(strategy)
             trade = self._ledger.close(strategy, symbol, price=px)
+            self._end_pending_flattens(strategy)
             self._stats.record_exit(strategy, reason)
             pos = trade.position
             self._emit(EventKind.POSITION_CLOSED, when, scope=strategy, symbol=symbol, reason=reason,
@@ -157,10 +161,30 @@ class PortfolioCoordinator:
 
     def must_flatten(self, strategy: str) -> bool:
         """True while this strategy's or the account's daily stop or flatten-halt is in force."""
+        return self.flatten_reason(strategy) is not None
+
+    def flatten_reason(self, strategy: str) -> str | None:
+        """Why every position of ``strategy`` must close now: ``"halt_flatten"`` (an operator's
+        flatten-halt on it or the account), ``"daily_stop"`` (its or the account's daily stop, until
+        every position in scope is closed, even past the day roll), or None."""
         with self._atomic():
             self._roll(self._now(None))
             self._strategy(strategy)
-            return self._controls[ACCOUNT].flattening or self._controls[strategy].flattening
+            acct, ctl = self._controls[ACCOUNT], self._controls[strategy]
+            if acct.halt_flatten or ctl.halt_flatten:
+                return "halt_flatten"
+            if acct.stop_flatten or ctl.stop_flatten:
+                return "daily_stop"
+            return None
+
+    def set_orders_unknown(self, strategies: Iterable[str]) -> None:
+        """Strategies with an order of unknown outcome: no entries for them until an operator
+        settles it (``orders resolve``); exits go on."""
+        with self._atomic():
+            names = frozenset(strategies)
+            for name in names:
+                self._strategy(name)
+            self._unknown = names
 
     # -- manual control -----------------------------------------------------------------------
     def set_state(self, scope: str, state: TradingState | str, reason: str) -> None:
@@ -208,7 +232,8 @@ class PortfolioCoordinator:
         with self._atomic():
             self._roll(self._now(None))
             state = SavedState(self._day, self._ledger, self._controls, self._stats)
-            return dump_state(state, self._dailies())
+            # for readers (``status``); a restarted daemon works it out again from the outbox
+            return {**dump_state(state, self._dailies()), "entries_held": sorted(self._unknown)}
 
     def restore(self, snapshot: Mapping[str, Any]) -> None:
         """Replace all state with a ``snapshot()`` result and drop pending reservations.
@@ -256,6 +281,23 @@ class PortfolioCoordinator:
     def _reserved_count(self, strategy: str) -> int:
         return sum(1 for s, _ in self._reserved if s == strategy)
 
+    def _held_on_account(self, lim: StrategyLimits, symbol: str) -> bool:
+        """Another strategy trading the same broker account holds or is entering ``symbol``."""
+        if lim.account is None:
+            return False
+        others = [(s, symbol) for s, other in self._limits.items()
+                  if s != lim.name and other.account == lim.account]
+        return any(k in self._reserved or self._ledger.get(*k) is not None for k in others)
+
+    def _orders_unknown_denial(self, strategy: str) -> DenyReason | None:
+        return DenyReason.ORDERS_UNKNOWN if strategy in self._unknown else None
+
+    def _end_pending_flattens(self, strategy: str) -> None:
+        for scope in (strategy, ACCOUNT):
+            ctl = self._controls[scope]
+            if ctl.flatten_pending and self._ledger.count(None if scope == ACCOUNT else scope) == 0:
+                ctl.flatten_pending = False
+
     def _roll(self, now: datetime) -> bool:
         day = trading_day_of(now)
         if day <= self._day:
@@ -265,7 +307,9 @@ class PortfolioCoordinator:
         stats = {ACCOUNT: self._stats.today().to_dict(),
                  **{n: self._stats.today(n).to_dict() for n in sorted(self._limits)}}
         self._ledger.roll()
-        for ctl in self._controls.values():
+        for scope, ctl in self._controls.items():
+            # The stop clears with the day; its flatten does not while positions remain in scope.
+            ctl.flatten_pending = ctl.stop_flatten and self._ledger.count(None if scope == ACCOUNT else scope) > 0
             ctl.clear_stop()
         self._stats.roll()
         self._day = day

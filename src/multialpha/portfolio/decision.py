@@ -3,40 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 
+from multialpha.domain import Decision, DenyReason
 from multialpha.portfolio.limits import TradingState
 
-
-class DenyReason(StrEnum):
-    SYMBOL_NOT_ALLOWED = "symbol_not_allowed"
-    ALREADY_OPEN = "already_open"
-    STRATEGY_MAX_POSITIONS = "strategy_max_positions"
-    ACCOUNT_MAX_POSITIONS = "account_max_positions"
-    STRATEGY_DAILY_STOP = "strategy_daily_stop"
-    ACCOUNT_DAILY_STOP = "account_daily_stop"
-    STRATEGY_HALTED = "strategy_halted"
-    ACCOUNT_HALTED = "account_halted"
-    REDUCING = "reducing"
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The answer to one entry request; truthy when the entry may go out."""
-
-    allowed: bool
-    reason: DenyReason | None
-    strategy: str
-    symbol: str
-    at: datetime
-
-    def __post_init__(self) -> None:
-        if self.allowed != (self.reason is None):
-            raise ValueError("a decision is allowed exactly when it has no deny reason")
-
-    def __bool__(self) -> bool:
-        return self.allowed
+__all__ = ["Decision", "DenyReason", "EntryFacts", "entry_denial"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +20,7 @@ class EntryFacts:
     strategy_stopped: bool
     symbol_allowed: bool
     already_open: bool  # an open position or a pending reservation for (strategy, symbol)
+    held_on_account: bool  # another strategy on the same broker account holds or is entering the symbol
     strategy_count: int  # open + reserved for this strategy
     strategy_max: int | None
     account_count: int  # open + reserved, all strategies
@@ -59,7 +31,7 @@ def entry_denial(facts: EntryFacts) -> DenyReason | None:
     """The first reason to refuse an entry, in a fixed order so the reason is stable; None to allow.
 
     Order: halted (account, then strategy) > reducing > daily stop (account, then strategy)
-    > symbol not allowed > already open > strategy max positions > account max positions.
+    > symbol not allowed > already open > held by another strategy on the account > strategy max positions > account max positions.
     """
     if facts.account_state is TradingState.HALTED:
         return DenyReason.ACCOUNT_HALTED
@@ -75,6 +47,8 @@ def entry_denial(facts: EntryFacts) -> DenyReason | None:
         return DenyReason.SYMBOL_NOT_ALLOWED
     if facts.already_open:
         return DenyReason.ALREADY_OPEN
+    if facts.held_on_account:
+        return DenyReason.SYMBOL_HELD_ON_ACCOUNT
     if facts.strategy_max is not None and facts.strategy_count >= facts.strategy_max:
         return DenyReason.STRATEGY_MAX_POSITIONS
     if facts.account_max is not None and facts.account_count >= facts.account_max:

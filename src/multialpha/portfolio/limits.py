@@ -40,6 +40,7 @@ class StrategyLimits:
     symbols: frozenset[str]
     max_positions: int | None = None
     daily_stop_loss: float | None = None
+    account: str | None = "default"  # the broker account it trades; None: no one-position-per-symbol rule
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -99,14 +100,24 @@ class ScopeControl:
     flatten: bool = False  # a flatten-halt: positions must be closed until the state changes
     stopped_at: datetime | None = None  # daily stop trigger time; cleared when the day rolls
     stop_pnl: Decimal | None = None  # the daily P&L that triggered the stop
+    # A daily stop's flatten outlives the day roll until every position in scope is closed.
+    flatten_pending: bool = False
 
     @property
     def stopped(self) -> bool:
         return self.stopped_at is not None
 
     @property
+    def halt_flatten(self) -> bool:
+        return self.state is TradingState.HALTED and self.flatten
+
+    @property
+    def stop_flatten(self) -> bool:
+        return self.stopped or self.flatten_pending
+
+    @property
     def flattening(self) -> bool:
-        return self.stopped or (self.state is TradingState.HALTED and self.flatten)
+        return self.stop_flatten or self.halt_flatten
 
     def change(self, scope: str, new: TradingState, reason: str, now: datetime, *, flatten: bool) -> None:
         """Apply a state move from the table; HALTED -> HALTED is allowed only to add a flatten."""
@@ -128,6 +139,7 @@ class ScopeControl:
             "flatten": self.flatten,
             "stopped_at": iso_or_none(self.stopped_at),
             "stop_pnl": None if self.stop_pnl is None else str(self.stop_pnl),
+            "flatten_pending": self.flatten_pending,
         }
 
     @classmethod
@@ -140,4 +152,5 @@ class ScopeControl:
             flatten=bool(raw["flatten"]),
             stopped_at=parse_utc_or_none(raw["stopped_at"]),
             stop_pnl=None if stop_pnl is None else to_decimal(stop_pnl, name="stop_pnl"),
+            flatten_pending=bool(raw.get("flatten_pending", False)),
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 from multialpha.contracts import ContractSpec
 from multialpha.errors import ConfigError, StateError
-from multialpha.portfolio.ledger import DailyPnl, Ledger
+from multialpha.portfolio.book import DailyPnl, PnlBook
 from multialpha.portfolio.limits import ACCOUNT, ScopeControl
 from multialpha.portfolio.stats import StatsBook
 
@@ -25,7 +25,7 @@ SNAPSHOT_VERSION = 1
 @dataclass
 class SavedState:
     day: date
-    ledger: Ledger
+    ledger: PnlBook
     controls: dict[str, ScopeControl]
     stats: StatsBook
 
@@ -48,27 +48,32 @@ def dump_state(state: SavedState, dailies: Mapping[str, DailyPnl]) -> dict[str, 
 
 def load_state(raw: Mapping[str, Any], strategies: Collection[str],
          contracts: Mapping[str, ContractSpec]) -> SavedState:
-    """Rebuild state from ``dump_state``. StateError if malformed; ConfigError if it names unconfigured
-    strategies (their positions and P&L must not silently disappear)."""
+    """Rebuild state from ``dump_state``. StateError if malformed; ConfigError if it holds positions
+    of strategies no longer configured (they must not silently disappear). A strategy removed
+    or disabled with no open position is dropped; its realized P&L of the day still counts
+    toward the account's daily stop until the day rolls."""
     try:
         if raw.get("version") != SNAPSHOT_VERSION:
             raise StateError(f"portfolio snapshot version {raw.get('version')!r} is not {SNAPSHOT_VERSION}")
         stats_raw = raw["stats"]
-        named = ({p["strategy"] for p in raw["positions"]} | set(raw["realized_today"])
-                 | (set(raw["scopes"]) - {ACCOUNT})
-                 | set(stats_raw["run_by_strategy"]) | set(stats_raw["today_by_strategy"]))
-        unknown = sorted(named - set(strategies))
-        if unknown:
-            raise ConfigError(f"saved portfolio state names strategies that are not configured: {unknown}; "
-                              "configure them again (at least until their positions are closed)")
+        configured = set(strategies)
+        holding = sorted({p["strategy"] for p in raw["positions"]} - configured)
+        if holding:
+            raise ConfigError(f"saved portfolio state holds open positions of strategies that are not "
+                              f"configured: {holding}; configure them again (at least until their positions "
+                              "are closed)")
         day = date.fromisoformat(raw["trading_day"])
-        ledger = Ledger(contracts, strategies)
+        ledger = PnlBook(contracts, strategies)
         ledger.load(raw)
         controls = {ACCOUNT: ScopeControl(), **{name: ScopeControl() for name in strategies}}
         for name, scope_raw in raw["scopes"].items():
-            controls[name] = ScopeControl.from_dict(scope_raw)
+            if name == ACCOUNT or name in configured:
+                controls[name] = ScopeControl.from_dict(scope_raw)
         stats = StatsBook(strategies)
-        stats.load(stats_raw)
+        stats.load({**stats_raw,
+                    "run_by_strategy": {k: v for k, v in stats_raw["run_by_strategy"].items() if k in configured},
+                    "today_by_strategy": {k: v for k, v in stats_raw["today_by_strategy"].items()
+                                          if k in configured}})
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StateError(f"portfolio snapshot is not usable: {exc!r}") from exc
     return SavedState(day, ledger, controls, stats)

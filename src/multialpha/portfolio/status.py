@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from multialpha.portfolio.ledger import DailyPnl, Ledger, Position
+from multialpha.portfolio.book import DailyPnl, MarkedPosition, PnlBook
 from multialpha.portfolio.limits import TradingState
 from multialpha.portfolio.stats import Stats
 
@@ -92,7 +92,7 @@ class CoordinatorStatus:
         return result
 
 
-def position_status(ledger: Ledger, pos: Position) -> PositionStatus:
+def position_status(ledger: PnlBook, pos: MarkedPosition) -> PositionStatus:
     return PositionStatus(
         pos.strategy, pos.symbol, pos.quantity, float(pos.entry_price), pos.entry_time, pos.entry_day,
         float(pos.last_mark), pos.last_mark_time, float(ledger.unrealized_since_entry(pos)),

@@ -1,88 +1,154 @@
-"""``multialpha check``: the dry run. Validates everything a run needs and sends nothing."""
+"""``multialpha check``: the dry run. Everything ``run`` validates before it trades, through the
+same functions (so with the same messages), every problem reported rather than the first;
+nothing is sent and nothing is written (the state store is opened read-only)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TextIO
 
-from multialpha.config import load_app_config, redact_url, resolve_strategies
-from multialpha.contracts import load_contracts, require
+from multialpha.config import AppConfig, ResolvedStrategy, load_app_config, redact_url, resolve_strategies
+from multialpha.contracts import ContractSpec, load_contracts, require
 from multialpha.errors import MultialphaError
 from multialpha.features import REQUIRED_HISTORY_BARS
-from multialpha.feeds.replay_files import find_bar_file
+from multialpha.runner.coordination import build_coordinator
+from multialpha.runner.lock import holder, lock_path, state_path_problem
+from multialpha.runner.modes import mode_problems
 from multialpha.runner.params import instrument_setup
-from multialpha.runner.worker import load_bundles
+from multialpha.runner.recovery import Recovery, read_saved_state
+from multialpha.runner.sources import feed_symbols, load_bars, source_problem
+from multialpha.runner.worker import load_bundles, missing_bundles
+from multialpha.state import StateStore
+from multialpha.strategy.alpha import alpha_spec
+
+
+class _Report:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.problems: list[str] = []
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def problem(self, exc: MultialphaError | str, indent: str = "") -> None:
+        self.problems.append(str(exc))
+        self.say(f"{indent}PROBLEM {exc}")
 
 
 def run_check(config: str | Path, *, allow_unverified_models: bool, out: TextIO) -> int:
-    problems: list[str] = []
-
-    def say(text: str = "") -> None:
-        print(text, file=out)
-
+    r = _Report(out)
     try:
         cfg = load_app_config(config)
         contracts = load_contracts(cfg.runtime.contracts_path)
         strategies = resolve_strategies(cfg)
     except MultialphaError as exc:
-        say(f"PROBLEM {exc}")
-        say("check failed: 1 problem; nothing was sent")
+        r.problem(exc)
+        r.say("check failed: 1 problem; nothing was sent")
         return 1
-    rt = cfg.runtime
-    allow = allow_unverified_models or rt.allow_unverified_models
-    say(f"config      {cfg.source_file}")
-    say(f"mode        {rt.mode}   data {rt.data.source} {rt.data.path}   warm-up {rt.data.warmup_bars} bars")
-    say(f"state       {rt.state_path}")
-    say(f"webhooks    timeout {rt.webhook.timeout_secs}s, {rt.webhook.max_attempts} attempts, "
-        f"ticker '{rt.webhook.ticker_format}'")
-    discord = rt.alerts.discord_webhook_url.get_secret_value() if rt.alerts.discord_webhook_url else ""
-    say(f"alerts      {redact_url(discord) if discord else 'log only (no Discord webhook set)'}")
-    say(f"portfolio   max_positions {cfg.portfolio.max_positions}   daily_stop_loss {cfg.portfolio.daily_stop_loss}")
-    if rt.data.warmup_bars < REQUIRED_HISTORY_BARS:
-        say(f"warning     runtime.data.warmup_bars {rt.data.warmup_bars} < {REQUIRED_HISTORY_BARS}: features are not "
-            "exact from the first live bar, and restarts may decide differently")
-    refs = tuple(rt.data.reference_symbols)
+    _header(r, cfg)
+    for problem in mode_problems(cfg):
+        r.problem(problem)
+    recovery = _state(r, cfg, strategies, contracts)
+    allow = allow_unverified_models or cfg.runtime.allow_unverified_models
     for s in strategies:
-        say("")
-        say(f"strategy {s.name} ({s.strategy})  webhook {redact_url(s.broker_account.get_secret_value())}")
-        say(f"  symbols          {' '.join(s.symbols)}   <- {s.symbols_source}")
-        say(f"  max_positions    {s.max_positions.value}   <- {s.max_positions.source}")
-        say(f"  daily_stop_loss  {s.daily_stop_loss.value}   <- {s.daily_stop_loss.source}")
-        for note in s.notes:
-            say(f"  note: {note}")
-        try:
-            bundles = load_bundles(s, refs, allow_unverified=allow)
-        except MultialphaError as exc:
-            problems.append(str(exc))
-            say(f"  PROBLEM {exc}")
-            continue
-        for symbol in s.symbols:
-            try:
-                require(contracts, symbol)
-                setup = instrument_setup(s, symbol, bundles[symbol], cfg.base_dir)
-            except MultialphaError as exc:
-                problems.append(str(exc))
-                say(f"  PROBLEM {exc}")
-                continue
-            b = bundles[symbol]
-            say(f"  {symbol}: model verified sha256 {b.sha256[:12]}..., {len(b.features)} features, "
-                f"threshold {b.threshold}")
-            for key, val in setup.effective.items():
-                shown = f"[{len(val.value)} names]" if key == "ml_features" else repr(val.value)
-                say(f"      {key:<18} {shown:<24} <- {val.source}")
-            for note in setup.notes:
-                say(f"    note: {note}")
-    if rt.data.source == "replay":
-        for symbol in sorted({x for s in strategies for x in s.symbols} | set(refs)):
-            try:
-                find_bar_file(rt.data.path, symbol)
-            except MultialphaError as exc:
-                problems.append(str(exc))
-                say(f"PROBLEM {exc}")
-    say("")
-    if problems:
-        say(f"check failed: {len(problems)} problem(s); nothing was sent")
+        _strategy(r, cfg, s, contracts, allow)
+    _bar_files(r, cfg, strategies, contracts, recovery)
+    r.say("")
+    if r.problems:
+        r.say(f"check failed: {len(r.problems)} problem(s); nothing was sent")
         return 1
-    say(f"check passed: {len(strategies)} strategies, {sum(len(s.symbols) for s in strategies)} instruments; "
-        "nothing was sent")
+    r.say(f"check passed: {len(strategies)} strategies, {sum(len(s.symbols) for s in strategies)} instruments; "
+          "nothing was sent")
     return 0
+
+
+def _header(r: _Report, cfg: AppConfig) -> None:
+    rt = cfg.runtime
+    r.say(f"config      {cfg.source_file}")
+    r.say(f"mode        {rt.mode}   data {rt.data.source} {rt.data.path}   warm-up {rt.data.warmup_bars} bars")
+    r.say(f"state       {rt.state_path}")
+    r.say(f"webhooks    timeout {rt.webhook.timeout_secs}s, {rt.webhook.max_attempts} attempts, "
+          f"ticker '{rt.webhook.ticker_format}'")
+    discord = rt.alerts.discord_webhook_url.get_secret_value() if rt.alerts.discord_webhook_url else ""
+    r.say(f"alerts      {redact_url(discord) if discord else 'log only (no Discord webhook set)'}")
+    r.say(f"portfolio   max_positions {cfg.portfolio.max_positions}   daily_stop_loss {cfg.portfolio.daily_stop_loss}"
+          f"   on strategy failure: {rt.on_strategy_failure.value}")
+    if rt.data.warmup_bars < REQUIRED_HISTORY_BARS:
+        r.say(f"warning     runtime.data.warmup_bars {rt.data.warmup_bars} < {REQUIRED_HISTORY_BARS}: features are "
+              "not exact from the first live bar, and restarts may decide differently")
+
+
+def _state(r: _Report, cfg: AppConfig, strategies: list[ResolvedStrategy],
+           contracts: dict[str, ContractSpec]) -> Recovery | None:
+    path = cfg.runtime.state_path
+    problem = state_path_problem(path)
+    if problem is not None:
+        r.problem(problem)
+        return None
+    pid = holder(lock_path(path))
+    if pid is not None:
+        r.say(f"note        a daemon (pid {pid}) is running on this store: `run` refuses a second one")
+    if not path.exists():
+        r.say("            (no state store yet: the first run creates it)")
+        return None
+    try:
+        coordinator = build_coordinator(cfg, strategies, contracts)
+        with StateStore.open(path, create=False, read_only=True) as store:
+            rec = read_saved_state(store, coordinator, strategies)
+    except MultialphaError as exc:
+        r.problem(exc)
+        return None
+    for note in rec.notes:
+        r.say(f"note        {note}")
+    return rec
+
+
+def _strategy(r: _Report, cfg: AppConfig, s: ResolvedStrategy, contracts: dict[str, ContractSpec],
+              allow_unverified: bool) -> None:
+    refs = tuple(cfg.runtime.data.reference_symbols)
+    r.say("")
+    r.say(f"strategy {s.name} ({s.strategy})  webhook {redact_url(s.broker_account.get_secret_value())}  "
+          f"account '{s.account}'")
+    r.say(f"  symbols          {' '.join(s.symbols)}   <- {s.symbols_source}")
+    r.say(f"  max_positions    {s.max_positions.value}   <- {s.max_positions.source}")
+    r.say(f"  daily_stop_loss  {s.daily_stop_loss.value}   <- {s.daily_stop_loss.source}")
+    r.say(f"  broker stop      {'none' if s.broker_stop_mult == 0 else f'{s.broker_stop_mult:g} x the stop distance'}")
+    for note in (*s.notes, *missing_bundles(s).values()):
+        r.say(f"  note: {note}")
+    try:
+        alpha_spec(s.strategy, key=f"strategies.{s.name}.strategy", file=str(cfg.source_file))
+        bundles = load_bundles(s, refs, allow_unverified=allow_unverified)
+    except MultialphaError as exc:
+        r.problem(exc, "  ")
+        return
+    for symbol, b in bundles.items():
+        try:
+            require(contracts, symbol)
+            setup = instrument_setup(s, symbol, b, cfg.base_dir)
+        except MultialphaError as exc:
+            r.problem(exc, "  ")
+            continue
+        r.say(f"  {symbol}: ticker {cfg.runtime.webhook.ticker_format.format(symbol=symbol)}, model verified "
+              f"sha256 {b.sha256[:12]}..., {len(b.features)} features, threshold {b.threshold}")
+        for key, val in setup.effective.items():
+            shown = f"[{len(val.value)} names]" if key == "ml_features" else repr(val.value)
+            r.say(f"      {key:<18} {shown:<24} <- {val.source}")
+        for note in setup.notes:
+            r.say(f"    note: {note}")
+
+
+def _bar_files(r: _Report, cfg: AppConfig, strategies: list[ResolvedStrategy],
+               contracts: dict[str, ContractSpec], recovery: Recovery | None) -> None:
+    problem = source_problem(cfg)
+    if problem is not None:
+        r.problem(problem)
+        return
+    held = [sym for syms in (recovery.orphans.values() if recovery else ()) for sym in syms]
+    r.say("")
+    for symbol in feed_symbols(cfg, strategies, held):
+        try:
+            bars = load_bars(cfg, contracts, symbol)
+        except MultialphaError as exc:
+            r.problem(exc)
+            continue
+        r.say(f"bars {symbol:<5} {len(bars):>7} bars checked")

@@ -18,8 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from multialpha.calendar import trading_day
+from multialpha.domain import ClosedTrade, Position
 from multialpha.state import StateStore, to_cents
-from multialpha.strategy.position import ClosedTrade, OpenPosition
 
 COORDINATOR_SNAPSHOT = "coordinator"
 EVALUATED_SNAPSHOT = "evaluated"
@@ -65,7 +65,7 @@ class StoreLedger:
         self._store.daily.save_snapshot(EVALUATED_SNAPSHOT, trading_day(when), {
             "close_time": when.isoformat(), "instruments": [list(k) for k in done]})
 
-    def opened(self, position: OpenPosition) -> None:
+    def opened(self, position: Position) -> None:
         with self._store.transaction() as st:
             st.positions.open(
                 position.strategy, position.symbol, quantity=position.quantity, entry_time=position.entry_time,
@@ -83,11 +83,11 @@ class StoreLedger:
                            trading_day=trading_day(trade.exit_time), features=trade.features)
             self._save_fill(trade.strategy, trade.symbol, trade.exit_time)
 
-    def open_positions(self, strategy: str) -> list[OpenPosition]:
+    def open_positions(self, strategy: str) -> list[Position]:
         out = []
         for p in self._store.positions.all(strategy):
             extra = p.extra or {}
-            out.append(OpenPosition(
+            out.append(Position(
                 strategy=p.strategy, symbol=p.symbol, quantity=p.quantity, entry_price=float(p.entry_price),
                 entry_time=p.entry_time, entry_intent_id=p.signal_id, stop=_num(extra.get("stop")),
                 target=_num(extra.get("target")), atr=_num(p.entry_atr), ml_score=p.ml_score,

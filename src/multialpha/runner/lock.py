@@ -13,16 +13,45 @@ def lock_path(state_path: Path) -> Path:
     return state_path.with_name(state_path.name + ".lock")
 
 
+def state_path_problem(state_path: Path) -> str | None:
+    """Why the daemon could not keep its state at ``state_path`` (it needs to write the store,
+    its -wal/-shm files and the lock file beside it), or None."""
+    if state_path.exists():
+        if not state_path.is_file():
+            return f"state store {state_path}: is not a regular file"
+        if not os.access(state_path, os.R_OK | os.W_OK):
+            return f"state store {state_path}: is not readable and writable by this user"
+        if not os.access(state_path.parent, os.W_OK | os.X_OK):
+            return (f"state store {state_path}: its directory is not writable by this user (the store's "
+                    "-wal, -shm and lock files live beside it)")
+        return None
+    ancestor = state_path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"state store {state_path}: cannot be created: {ancestor} is not a directory"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f"state store {state_path}: cannot be created: {ancestor} is not writable by this user"
+    return None
+
+
 class DaemonLock:
     """Held for the daemon's whole life; the OS releases it when the process dies, even on kill -9."""
 
     def __init__(self, state_path: Path) -> None:
+        self.state_path = state_path
         self.path = lock_path(state_path)
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        problem = state_path_problem(self.state_path)
+        if problem is not None:
+            raise StateError(problem)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot create the daemon's lock file ({exc.strerror})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

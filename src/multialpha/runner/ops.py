@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import getpass
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
-from multialpha.config import AppConfig
+from multialpha.config import AppConfig, resolve_strategies
 from multialpha.domain import OrderStatus
-from multialpha.errors import StateError
+from multialpha.errors import MultialphaError, StateError, UsageError
 from multialpha.portfolio import ACCOUNT
 from multialpha.runner.ledger import COORDINATOR_SNAPSHOT
 from multialpha.runner.lock import holder, lock_path
@@ -67,20 +67,39 @@ def resume(cfg: AppConfig, *, strategy: str | None, reason: str, by: str | None,
     return 0
 
 
+def _stops_in_force(cfg: AppConfig) -> dict[str, float | None]:
+    """Each enabled strategy's daily stop as the daemon applies it (a portfolio file overrides
+    the YAML)."""
+    try:
+        return {s.name: s.daily_stop_loss.value for s in resolve_strategies(cfg)}
+    except MultialphaError:  # a broken portfolio file: `check` names it; show the YAML's value
+        return {n: s.daily_stop_loss for n, s in cfg.strategies.items() if s.enabled}
+
+
 def _check_scope(cfg: AppConfig, scope: str) -> None:
     if scope != ACCOUNT and scope not in cfg.strategies:
-        raise StateError(f"unknown strategy {scope!r}; configured: {sorted(cfg.strategies)}")
+        raise UsageError(f"unknown strategy {scope!r}; configured: {', '.join(sorted(cfg.strategies))}")
+
+
+def shown_status(status: OrderStatus, daemon_pid: int | None) -> str:
+    """An order still PENDING with no daemon running was in flight when it stopped: its outcome
+    is unknown (the next start records it as such)."""
+    if status is OrderStatus.PENDING and daemon_pid is None:
+        return OrderStatus.UNKNOWN.value
+    return status.value
 
 
 def orders_list(cfg: AppConfig, *, show_all: bool, out: TextIO) -> int:
+    pid = holder(lock_path(cfg.runtime.state_path))
     with open_store(cfg) as store:
         rows = store.outbox.all() if show_all else store.outbox.backlog()
     if not rows:
         print("no orders need attention" if not show_all else "the outbox is empty", file=out)
         return 0
     for r in rows:
-        print(f"{r.intent_id:<48} {r.status.value:<8} qty {r.quantity} @ {r.price}  attempts {r.attempts}  "
-              f"http {r.http_status or '-'}  {r.detail or ''}", file=out)
+        note = " (in flight when the daemon stopped)" if r.status is OrderStatus.PENDING and pid is None else ""
+        print(f"{r.intent_id:<48} {shown_status(r.status, pid):<8} qty {r.quantity} @ {r.price}  attempts "
+              f"{r.attempts}  http {r.http_status or '-'}  {r.detail or ''}{note}", file=out)
     return 0
 
 
@@ -89,7 +108,8 @@ def orders_resolve(cfg: AppConfig, *, intent_id: str, sent: bool, by: str | None
     with open_store(cfg) as store:
         row = store.outbox.get(intent_id)
         if row is None:
-            raise StateError(f"no order {intent_id!r} in {cfg.runtime.state_path}")
+            raise UsageError(f"no order {intent_id!r} in {cfg.runtime.state_path}; "
+                             "`multialpha orders list --all` shows every order")
         if row.status is OrderStatus.PENDING and pid is not None:
             raise StateError(f"order {intent_id} is being delivered by the running daemon (pid {pid}); "
                              "only an order of unknown outcome, or one in flight when the daemon stopped, is resolved")
@@ -119,9 +139,15 @@ def status_data(cfg: AppConfig) -> dict[str, Any]:
         positions = store.positions.all()
         backlog = store.outbox.backlog()
         bars = store.bars.all()
-    coord = snap.data if snap is not None else {}
-    limits = {ACCOUNT: cfg.portfolio.daily_stop_loss,
-              **{n: s.daily_stop_loss for n, s in cfg.strategies.items() if s.enabled}}
+        coord = snap.data if snap is not None else {}
+        limits = {ACCOUNT: cfg.portfolio.daily_stop_loss, **_stops_in_force(cfg)}
+        day = date.fromisoformat(coord["trading_day"]) if coord.get("trading_day") else None
+        closed_today = {name: (rec.realized_cents if (rec := store.daily.get(day, name)) else 0) / 100
+                        for name in limits} if day else {}
+        to_date = {name: store.journal.total_cents(name) / 100 for name in limits if name != ACCOUNT}
+    # A running daemon holds entries of strategies with orders of unknown outcome it started
+    # with; a stopped one will hold those of every order still unknown or in flight.
+    held = coord.get("entries_held", []) if pid is not None else sorted({r.strategy for r in backlog})
     marks = {(p["strategy"], p["symbol"]): p for p in coord.get("positions", [])}
     scopes = []
     for name, stop in limits.items():
@@ -129,14 +155,20 @@ def status_data(cfg: AppConfig) -> dict[str, Any]:
         sc = coord.get("scopes", {}).get(name, {})
         h = halts.get(name)
         state = h.state.value if h else "active"
-        stopped = sc.get("stopped_at") is not None
-        shown = "reducing" if stopped and state == "active" else state
+        stopped = sc.get("stopped_at") is not None or bool(sc.get("flatten_pending"))
+        shown = "reducing" if (stopped or name in held) and state == "active" else state
         scopes.append({
             "scope": name, "state": shown, "daily_stop_hit_at": sc.get("stopped_at"),
             "flatten_requested": bool(h.flatten_requested) if h else False,
             "reason": h.reason if h else "", "set_by": h.set_by if h else "",
             "realized": float(pnl.get("realized", 0)), "unrealized": float(pnl.get("unrealized", 0)),
             "total": float(pnl.get("total", 0)), "daily_stop_loss": stop,
+            "entries_held_by_unknown_orders": name in held,
+            "closed_trades_today": closed_today.get(name, 0.0),
+            **({} if name == ACCOUNT else {
+                "closed_trades_to_date": to_date[name],
+                "starting_cash": cfg.strategies[name].starting_cash,
+                "return_on_starting_cash": to_date[name] / cfg.strategies[name].starting_cash}),
         })
     return {
         "state_path": str(path), "daemon_pid": pid, "trading_day": coord.get("trading_day"),
@@ -146,8 +178,8 @@ def status_data(cfg: AppConfig) -> dict[str, Any]:
             "entry_time": p.entry_time.isoformat(), "entry_price": float(p.entry_price),
             "last_mark": float(marks.get((p.strategy, p.symbol), {}).get("last_mark", p.entry_price)),
         } for p in positions],
-        "orders_needing_attention": [{"intent_id": r.intent_id, "status": r.status.value, "detail": r.detail}
-                                     for r in backlog],
+        "orders_needing_attention": [{"intent_id": r.intent_id, "status": shown_status(r.status, pid),
+                                      "detail": r.detail} for r in backlog],
         "last_bar": {s: t.isoformat() for s, t in sorted(bars.items())},
     }
 
@@ -174,9 +206,17 @@ def status(cfg: AppConfig, *, as_json: bool, out: TextIO) -> int:
             note.append(f"{sc['reason']!r} by {sc['set_by']}")
         if sc["flatten_requested"]:
             note.append("flatten requested")
+        if sc.get("entries_held_by_unknown_orders"):
+            note.append("entries held until its orders of unknown outcome are settled")
         p(f"{sc['scope']:<10} {sc['state'].upper():<10} {sc['total']:>11,.2f} "
           f"{(f'{stop:,.0f}' if stop else '-'):>9} {head}  {'; '.join(note)}", file=out)
     p("", file=out)
+    p("closed trades (net of commission):", file=out)
+    for sc in data["scopes"]:
+        if "closed_trades_to_date" in sc:
+            p(f"  {sc['scope']:<10} today {sc['closed_trades_today']:>11,.2f}   to date "
+              f"{sc['closed_trades_to_date']:>12,.2f}   {sc['return_on_starting_cash']:+.2%} of starting cash "
+              f"{sc['starting_cash']:,.0f}", file=out)
     p(f"open positions: {len(data['positions'])}", file=out)
     for pos in data["positions"]:
         p(f"  {pos['strategy']:<8} {pos['symbol']:<5} {pos['quantity']:>3} @ {pos['entry_price']:<12} "

@@ -10,7 +10,7 @@ from typing import Any
 from multialpha.config import ResolvedStrategy, Sourced, merge_params
 from multialpha.errors import ConfigError
 from multialpha.models import ModelBundle
-from multialpha.strategy.params import IbsParams
+from multialpha.strategy.alpha import alpha_spec
 
 ML_KEYS = ("ml_model", "ml_features", "ml_threshold")
 
@@ -18,7 +18,7 @@ ML_KEYS = ("ml_model", "ml_features", "ml_threshold")
 @dataclass(frozen=True)
 class InstrumentSetup:
     symbol: str
-    params: IbsParams
+    params: Any  # the alpha's parameters dataclass
     effective: Mapping[str, Sourced[Any]]  # every value with its provenance
     notes: tuple[str, ...]  # e.g. bundle trained with different params
 
@@ -33,7 +33,8 @@ def _rel(path: Path, base: Path) -> str:
 def instrument_setup(strategy: ResolvedStrategy, symbol: str, bundle: ModelBundle | None,
                      base_dir: Path) -> InstrumentSetup:
     """class defaults < strategy_params < instrument params < bundle (ml_*)."""
-    defaults: dict[str, Any] = {**IbsParams.defaults(), **dict.fromkeys(ML_KEYS)}
+    spec = alpha_spec(strategy.strategy, key=f"strategies.{strategy.name}.strategy")
+    defaults: dict[str, Any] = {**spec.defaults(), **dict.fromkeys(ML_KEYS)}
     layers: list[tuple[str, Mapping[str, Any]]] = [
         (strategy.strategy_params_source, strategy.strategy_params)]
     if strategy.instrument_params_source and symbol in strategy.instrument_params:
@@ -47,7 +48,7 @@ def instrument_setup(strategy: ResolvedStrategy, symbol: str, bundle: ModelBundl
     effective = merge_params(defaults, layers)
     values = {k: v.value for k, v in effective.items() if k not in ML_KEYS}
     try:
-        params = IbsParams.from_mapping(values)
+        params = spec.params(values)
     except ValueError as exc:
         raise ConfigError(f"{strategy.name} {symbol}: {exc}") from None
     notes = []

@@ -31,14 +31,22 @@ class Recovery:
 
 def recover(store: StateStore, coordinator: PortfolioCoordinator, notifier: Notifier,
             strategies: Sequence[ResolvedStrategy]) -> Recovery:
-    rec = Recovery()
     swept = store.outbox.sweep_in_flight(IN_FLIGHT_DETAIL)
     if swept:
         ids = [r.intent_id for r in swept]
         notifier.notify(Level.CRITICAL, "Orders of unknown outcome after a restart",
                         f"{len(ids)} order(s) were in flight when the daemon stopped and are not sent again: "
                         + ", ".join(ids))
-    unknown = [r.intent_id for r in store.outbox.by_status(OrderStatus.UNKNOWN)]
+    return read_saved_state(store, coordinator, strategies, notifier)
+
+
+def read_saved_state(store: StateStore, coordinator: PortfolioCoordinator, strategies: Sequence[ResolvedStrategy],
+                     notifier: Notifier | None = None) -> Recovery:
+    """Everything start-up reads from the store, checked against the configuration; writes
+    nothing (``multialpha check`` runs it on a read-only store). ConfigError or StateError
+    naming what is wrong."""
+    rec = Recovery()
+    unknown = [r.intent_id for r in store.outbox.by_status(OrderStatus.UNKNOWN, OrderStatus.PENDING)]
     if unknown:
         rec.notes.append(f"{len(unknown)} order(s) of unknown outcome await an operator: " + ", ".join(unknown))
 
@@ -56,7 +64,8 @@ def recover(store: StateStore, coordinator: PortfolioCoordinator, notifier: Noti
             msg = (f"{p.strategy} holds {p.quantity} {p.symbol} (entered {p.entry_time.isoformat()}) but {p.symbol} "
                    "is no longer configured: it gets no new entries and its exit is still managed")
             rec.notes.append(msg)
-            notifier.notify(Level.CRITICAL, "Position in a symbol no longer configured", msg)
+            if notifier is not None:
+                notifier.notify(Level.CRITICAL, "Position in a symbol no longer configured", msg)
 
     snap = store.daily.load_snapshot(COORDINATOR_SNAPSHOT)
     if snap is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -12,36 +11,33 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from multialpha.alerts import Level, Notifier, make_notifier
-from multialpha.calendar import trading_day
 from multialpha.clock import ManualClock
 from multialpha.config import AppConfig, ResolvedStrategy, resolve_strategies
-from multialpha.contracts import load_contracts, require
-from multialpha.domain import BarGroup
-from multialpha.errors import ConfigError, WorkerError
+from multialpha.contracts import load_contracts
+from multialpha.domain import ClosedTrade
+from multialpha.errors import WorkerError
 from multialpha.execution import TradersPostClient, WebhookClient
 from multialpha.execution.router import OrderRouter, Routed
 from multialpha.features import REQUIRED_HISTORY_BARS
-from multialpha.feeds.replay_files import load_symbols
-from multialpha.feeds.replay_source import ReplaySource
+from multialpha.feeds.source import BarSource
 from multialpha.portfolio import (
-    AccountLimits,
     CoordinatorEvent,
     EventKind,
-    PortfolioCoordinator,
-    StrategyLimits,
 )
+from multialpha.runner.coordination import build_coordinator
+from multialpha.runner.fallback import FallbackSteps
+from multialpha.runner.hub import Hub
 from multialpha.runner.ledger import StoreLedger
 from multialpha.runner.lock import DaemonLock
-from multialpha.runner.recovery import CHECKPOINT, HaltSync, Recovery, recover
+from multialpha.runner.modes import check_mode
+from multialpha.runner.recovery import HaltSync, Recovery, recover
+from multialpha.runner.settlement import Settlements
+from multialpha.runner.sources import build_source
 from multialpha.runner.systemd import sd_notify
 from multialpha.runner.worker import StrategyWorker, WorkerServices
 from multialpha.state import StateStore
-from multialpha.strategy.position import ClosedTrade
 
 log = logging.getLogger(__name__)
-# Fold the WAL into the store between bar times once it holds this much (SQLite would do it
-# inside whichever commit crossed 1000 pages, about 4 MiB).
-WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,11 +80,8 @@ class MultiAlphaRunner:
         self.strategies: list[ResolvedStrategy] = resolve_strategies(cfg)
         for s in self.strategies:
             self.report.notes.extend(s.notes)
-        self.coordinator = PortfolioCoordinator(
-            [StrategyLimits(s.name, frozenset(s.symbols), s.max_positions.value, s.daily_stop_loss.value)
-             for s in self.strategies],
-            AccountLimits(cfg.portfolio.max_positions, cfg.portfolio.daily_stop_loss),
-            self.contracts, self.clock, on_event=self._on_coordinator_event)
+        self.coordinator = build_coordinator(cfg, self.strategies, self.contracts, self.clock,
+                                             on_event=self._on_coordinator_event)
         self.client = client or TradersPostClient(
             timeout_secs=rt.webhook.timeout_secs, max_attempts=rt.webhook.max_attempts,
             max_retry_wait_secs=rt.webhook.max_retry_wait_secs)
@@ -128,8 +121,9 @@ class MultiAlphaRunner:
     # -- start-up --------------------------------------------------------------------------------
     def _build_workers(self, store: StateStore, recovery: Recovery) -> None:
         rt = self.cfg.runtime
-        router = OrderRouter(self.client, {s.name: s.broker_account.get_secret_value() for s in self.strategies},
-                             self.notifier, store, on_routed=self._routed)
+        router = self.router = OrderRouter(
+            self.client, {s.name: s.broker_account.get_secret_value() for s in self.strategies},
+            self.notifier, store, on_routed=self._routed)
         self.ledger = StoreLedger(store, self.coordinator.snapshot)
         services = WorkerServices(
             contracts=self.contracts, coordinator=self.coordinator, router=router, notifier=self.notifier,
@@ -139,8 +133,15 @@ class MultiAlphaRunner:
         self.workers = [StrategyWorker(s, services, exit_only=tuple(recovery.orphans.get(s.name, ())))
                         for s in self.strategies]
 
-    def prepare(self) -> list[StrategyWorker]:
-        """Prepare every worker; a failing one is reported and left out (unless fail-fast)."""
+    def _fallback(self, store: StateStore) -> FallbackSteps:
+        rt = self.cfg.runtime
+        return FallbackSteps(store=store, coordinator=self.coordinator, orders=self.router, ledger=self.ledger,
+                             contracts=self.contracts, notifier=self.notifier, policy=rt.on_strategy_failure,
+                             base_dir=self.cfg.base_dir, ticker_format=rt.webhook.ticker_format)
+
+    def prepare(self, *, held: bool = False) -> list[StrategyWorker]:
+        """Prepare every worker; a failing one is reported and left out (unless fail-fast). With no
+        worker ready, the run goes on only if positions are held (the hub manages their exits)."""
         ready = []
         for w in self.workers:
             try:
@@ -152,28 +153,24 @@ class MultiAlphaRunner:
                 if self.fail_fast:
                     raise
         for w in ready:
+            self.report.notes.extend(w.notes)
             for setup in w.setups.values():
                 self.report.notes.extend(setup.notes)
-        if not ready:
+        if not ready and not held:
             raise WorkerError("no strategy worker could start: " + "; ".join(self.report.failed.values()))
         return ready
 
-    def source(self, recovery: Recovery) -> ReplaySource:
+    def source(self, recovery: Recovery) -> BarSource:
         rt = self.cfg.runtime
-        if rt.data.source != "replay":
-            raise ConfigError(f"data source {rt.data.source!r} is not available in this build; use 'replay'",
-                              file=self.cfg.source_file, key="runtime.data.source")
-        symbols = ({s for st in self.strategies for s in st.symbols} | set(self.references)
-                   | {s for syms in recovery.orphans.values() for s in syms})
-        ticks = {s: require(self.contracts, s, file=rt.contracts_path).tick_size for s in symbols}
-        bars = load_symbols(rt.data.path, sorted(symbols), tick_sizes=ticks)
-        return ReplaySource(bars, warmup_bars=rt.data.warmup_bars,
-                            start=_pick(self.options.start, rt.data.start),
-                            end=_pick(self.options.end, rt.data.end), resume_after_ns=recovery.resume_after_ns)
+        return build_source(self.cfg, self.strategies, self.contracts,
+                            extra_symbols=[s for syms in recovery.orphans.values() for s in syms],
+                            start=_pick(self.options.start, rt.data.start), end=_pick(self.options.end, rt.data.end),
+                            resume_after_ns=recovery.resume_after_ns)
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self) -> RunReport:
         t0 = time.perf_counter()
+        check_mode(self.cfg)
         lock = DaemonLock(self.cfg.runtime.state_path)
         lock.acquire()
         store = StateStore.open(self.cfg.runtime.state_path)
@@ -187,7 +184,12 @@ class MultiAlphaRunner:
             halts.sync()
             source = self.source(recovery)
             self._build_workers(store, recovery)
-            workers = self.prepare()
+            workers = self.prepare(held=bool(store.positions.all()))
+            hub = Hub(store=store, clock=self.clock, coordinator=self.coordinator, ledger=self.ledger,
+                      workers=self.workers, fallback=self._fallback(store), halts=halts,
+                      settlements=Settlements(store, self.coordinator, self.notifier), stop=self._stop,
+                      wait_log_secs=self.options.worker_wait_log_secs, on_note=self.report.notes.append)
+            hub.adopt_failed()
             self.notifier.notify(Level.INFO, "multialpha started",
                                  f"mode={self.cfg.runtime.mode} strategies={[w.name for w in workers]}")
             live = source.first_live_time
@@ -196,8 +198,9 @@ class MultiAlphaRunner:
                 w.start()
             sd_notify(f"READY=1\nSTATUS=trading {len(workers)} strategies")
             try:
-                self._drive(source, workers, store, halts)
+                hub.run(source)
             finally:
+                self.report.bar_times, self.report.live_bar_times = hub.counts.bar_times, hub.counts.live_bar_times
                 for w in workers:
                     w.inbox.end()
                 for w in workers:
@@ -213,53 +216,12 @@ class MultiAlphaRunner:
         self.report.wall_secs = time.perf_counter() - t0
         return self.report
 
-    def _drive(self, source: ReplaySource, workers: list[StrategyWorker], store: StateStore,
-               halts: HaltSync) -> None:
-        for group in source.groups():
-            self.clock.set(group.close_time)
-            self.coordinator.roll(group.close_time)
-            halts.sync()
-            group = dataclasses.replace(group, arrived_ns=time.perf_counter_ns())
-            for w in workers:
-                if not w.alive:
-                    continue
-                w.inbox.put(group)
-                waited = 0.0
-                while not w.inbox.wait_processed(group.seq, self.options.worker_wait_log_secs):
-                    waited += self.options.worker_wait_log_secs
-                    log.warning("worker.slow strategy=%s bar_time=%s waited_secs=%.0f",
-                                w.name, group.close_time.isoformat(), waited)
-            for w in workers:
-                if w.fatal is not None:
-                    raise w.fatal
-            self._checkpoint(store, group)
-            store.checkpoint_wal(WAL_CHECKPOINT_BYTES)
-            sd_notify(f"WATCHDOG=1\nSTATUS=last bar {group.close_time.isoformat()}")
-            self.report.bar_times += 1
-            self.report.live_bar_times += 0 if group.historical else 1
-            if self._stop.is_set():
-                log.info("runner.stopping after bar_time=%s", group.close_time.isoformat())
-                self.report.notes.append(f"stopped on request after bar {group.close_time.isoformat()}")
-                break
-            if not any(w.alive for w in workers):
-                break
-
-    def _checkpoint(self, store: StateStore, group: BarGroup) -> None:
-        """The bar time is fully processed: record it with the coordinator's state, atomically."""
-        if group.historical:
-            return
-        with store.transaction() as st:
-            st.daily.save_snapshot(CHECKPOINT, trading_day(group.close_time),
-                                   {"ts_ns": group.ts_ns, "close_time": group.close_time.isoformat()})
-            st.bars.touch_many({s: group.close_time for s in group.bars})
-            self.ledger.save_snapshot(group.close_time)
-
     def _collect(self, workers: list[StrategyWorker]) -> None:
         for w in self.workers:
             if w.error and w.name not in self.report.failed:
                 self.report.failed[w.name] = w.error
         for w in workers:
-            self.report.strategies[w.name] = {s: c.stats.as_dict() for s, c in w.contexts.items()}
+            self.report.strategies[w.name] = {s: st.stats.as_dict() for s, st in w.steps.items()}
         self.report.coordinator = self.coordinator.snapshot()
         self.report.trades = self.ledger.trades()
 

@@ -19,13 +19,15 @@ from multialpha.features import REQUIRED_HISTORY_BARS, FeatureBook, unknown_feat
 from multialpha.feeds.btfeed import InboxFeed, StepBarrier
 from multialpha.feeds.history import BarHistory
 from multialpha.feeds.inbox import Inbox
-from multialpha.models import ModelBundle, load_model_bundle
+from multialpha.models import ModelBundle, bundle_json_name, load_model_bundle
 from multialpha.portfolio import PortfolioCoordinator
 from multialpha.runner.lifecycle import WorkerState, check_transition
+from multialpha.runner.market import BookView
 from multialpha.runner.params import InstrumentSetup, instrument_setup
-from multialpha.strategy.context import InstrumentContext
-from multialpha.strategy.ibs import IbsStrategy
-from multialpha.strategy.position import Ledger
+from multialpha.strategy.adapter import StepAdapter
+from multialpha.strategy.alpha import alpha_spec
+from multialpha.strategy.ports import Ledger
+from multialpha.strategy.step import InstrumentStep
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +47,29 @@ class WorkerServices:
     ticker_format: str = "{symbol}"
 
 
+def missing_bundles(strategy: ResolvedStrategy) -> dict[str, str]:
+    """Symbols the portfolio file adds that have no bundle: not traded, named in a note."""
+    out = {}
+    for symbol in strategy.added_symbols:
+        path = strategy.models_path / bundle_json_name(symbol)
+        if not path.exists():
+            out[symbol] = (f"{strategy.name}: {symbol} is added by {strategy.symbols_source} but has no model bundle "
+                           f"({path} not found): {symbol} is not traded; the other symbols are")
+    return out
+
+
 def load_bundles(strategy: ResolvedStrategy, references: tuple[str, ...], *,
                  allow_unverified: bool) -> dict[str, ModelBundle]:
-    """Every symbol's bundle, verified; raises the first BundleError."""
+    """Every traded symbol's bundle, verified (skipping ``missing_bundles``); raises the first
+    BundleError."""
     refs = set(references) | set(strategy.symbols)
+    skip = missing_bundles(strategy)
 
     def unknown(names: object) -> list[str]:
         return unknown_features(names, refs)  # type: ignore[arg-type]
 
     return {s: load_model_bundle(s, strategy.models_path, allow_unverified=allow_unverified,
-                                 unknown_features=unknown) for s in strategy.symbols}
+                                 unknown_features=unknown) for s in strategy.symbols if s not in skip}
 
 
 class StrategyWorker:
@@ -68,7 +83,8 @@ class StrategyWorker:
         self.error: str | None = None
         self.fatal: FatalError | None = None  # an error that must stop the whole process
         self.setups: dict[str, InstrumentSetup] = {}
-        self.contexts: dict[str, InstrumentContext] = {}
+        self.notes: list[str] = []  # reported at start-up
+        self.steps: dict[str, InstrumentStep] = {}
         self._thread: threading.Thread | None = None
         self._cerebro: bt.Cerebro | None = None
         traded = list(strategy.symbols) + list(exit_only)
@@ -100,25 +116,30 @@ class StrategyWorker:
             bundles = load_bundles(self.strategy, sv.references, allow_unverified=sv.allow_unverified_models)
             for symbol in self._feed_symbols:  # the feature engines need every tick size
                 require(sv.contracts, symbol)
-            for symbol in (*self.strategy.symbols, *self.exit_only):
+            spec = alpha_spec(self.strategy.strategy, key=f"strategies.{self.name}.strategy")
+            self.notes.extend(missing_bundles(self.strategy).values())
+            for symbol in (*[s for s in self.strategy.symbols if s in bundles], *self.exit_only):
                 orphan = symbol in self.exit_only  # held, but no longer configured: exits only
                 bundle = None if orphan else bundles[symbol]
                 setup = instrument_setup(self.strategy, symbol, bundle, sv.base_dir)
                 self.setups[symbol] = setup
-                self.contexts[symbol] = InstrumentContext(
+                contract = sv.contracts[symbol]
+                self.steps[symbol] = InstrumentStep(
                     strategy=self.name, symbol=symbol, ticker=sv.ticker_format.format(symbol=symbol),
-                    params=setup.params, bundle=bundle, contract=sv.contracts[symbol],
-                    references=() if orphan else tuple(r for r in sv.references if r != symbol),
-                    history=self.history, features=self.features, inbox=self.inbox, coordinator=sv.coordinator,
-                    router=sv.router, ledger=sv.ledger, notifier=sv.notifier, exit_only=orphan)
+                    alpha=spec.build(setup.params, contract), contract=contract, gate=sv.coordinator,
+                    orders=sv.router, ledger=sv.ledger, market=BookView(self.features, self.history, symbol),
+                    model=bundle, exit_only=orphan, entry_reason=f"{spec.name}_entry",
+                    broker_stop_mult=self.strategy.broker_stop_mult)
         except MultialphaError as exc:
             self.fail(str(exc))
             raise WorkerError(f"strategy {self.name} cannot start: {exc}") from exc
-        cerebro = bt.Cerebro(preload=False, runonce=False, stdstats=False, exactbars=False)
+        # exactbars=1: every line keeps only the bars it needs (here one), so memory stays flat
+        # over months of bars; history lives in the bar history and the feature engines.
+        cerebro = bt.Cerebro(preload=False, runonce=False, stdstats=False, exactbars=1)
         for symbol in self._feed_symbols:
             cerebro.adddata(InboxFeed(inbox=self.inbox, symbol=symbol), name=symbol)
-        for ctx in self.contexts.values():
-            cerebro.addstrategy(IbsStrategy, ctx=ctx)
+        for step in self.steps.values():
+            cerebro.addstrategy(StepAdapter, step=step, inbox=self.inbox)
         cerebro.addstrategy(StepBarrier, inbox=self.inbox)
         self._cerebro = cerebro
         self._move(WorkerState.READY)
@@ -143,6 +164,10 @@ class StrategyWorker:
             return
         self._move(WorkerState.FINISHED)
         self.inbox.stop()
+
+    def bars_held_in_memory(self) -> int:
+        """Bars the Backtrader engine keeps across all its lines' feeds (stays flat over a long run)."""
+        return 0 if self._cerebro is None else sum(len(d.close.array) for d in self._cerebro.datas)
 
     @property
     def alive(self) -> bool:

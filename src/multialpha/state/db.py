@@ -147,6 +147,27 @@ def _remove_sqlite_files(path: Path) -> None:
             os.unlink(f"{path}{suffix}")
 
 
+def _remove_stale_creations(path: Path) -> None:
+    """Files left by a store creation that was interrupted (the process died before linking the
+    new store in) are removed at the next start; one being built by a live process is kept."""
+    for tmp in path.parent.glob(f".{path.name}.creating-*"):
+        pid = tmp.name.rsplit(".creating-", 1)[1].split("-", 1)[0]  # .NAME.creating-PID-TID[-wal|-shm]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        with suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _create(path: Path, *, timeout_secs: float, now_text: Callable[[], str]) -> None:
     """Build the new store beside its final name and link it in: it appears complete or not at all."""
     if os.path.lexists(f"{path}-wal"):
@@ -211,12 +232,17 @@ class Database:
 
     @classmethod
     def open(cls, path: Path, *, create: bool, busy_timeout_secs: float,
-             now_text: Callable[[], str]) -> Database:
+             now_text: Callable[[], str], read_only: bool = False) -> Database:
+        """``read_only``: verify and read without writing anything (no migration, no pragma
+        change), for ``multialpha check``."""
         if not os.path.lexists(path):
-            if not create:
+            if not create or read_only:
                 raise StateError(f"state store {path}: does not exist")
+            _remove_stale_creations(path)
             _create(path, timeout_secs=busy_timeout_secs, now_text=now_text)
         _check_header(path)
+        if read_only:
+            return cls._open_read_only(path, busy_timeout_secs)
         try:
             conn = _connect(path, timeout_secs=busy_timeout_secs, must_exist=True)
         except sqlite3.Error as exc:
@@ -237,6 +263,20 @@ class Database:
         except BaseException:
             conn.close()
             raise
+        return cls(path, conn, lock_timeout_secs=busy_timeout_secs)
+
+    @classmethod
+    def _open_read_only(cls, path: Path, busy_timeout_secs: float) -> Database:
+        # Without a -wal file the store was closed cleanly and no daemon has it open: read it as
+        # immutable, so not even SQLite's -shm/-wal files get created. With one, read through it.
+        immutable = "&immutable=1" if not os.path.exists(f"{path}-wal") else ""
+        try:
+            conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro{immutable}", uri=True,
+                                   isolation_level=None, check_same_thread=False, timeout=busy_timeout_secs)
+            conn.row_factory = sqlite3.Row
+            _check_identity(conn, path)
+        except sqlite3.Error as exc:
+            raise map_error(path, exc, "opening read-only") from exc
         return cls(path, conn, lock_timeout_secs=busy_timeout_secs)
 
     @contextmanager

@@ -113,6 +113,12 @@ class JournalRepo(Repo):
                                  (strategy, symbol))
         return None if row is None or row["t"] is None else parse_utc(row["t"])
 
+    def total_cents(self, strategy: str) -> int:
+        """Net P&L of every trade ``strategy`` ever closed, in cents."""
+        row = self._db.query_one("SELECT COALESCE(SUM(pnl_cents), 0) AS t FROM journal WHERE strategy = ?",
+                                 (strategy,))
+        return 0 if row is None else int(row["t"])
+
     def all(self, strategy: str | None = None) -> list[Trade]:
         """Every journaled trade (of one strategy), in exit order."""
         if strategy is None:

@@ -195,6 +195,14 @@ class OutboxRepo(Repo):
         rows = self._db.query(f"SELECT * FROM outbox WHERE status IN ({marks}) ORDER BY rowid", values)
         return [OutboxRecord.from_row(row) for row in rows]
 
+    def exits_after(self, strategy: str, symbol: str, after: datetime) -> list[OutboxRecord]:
+        """Exit intents of one instrument signalled after ``after`` (a position's entry), oldest first."""
+        rows = self._db.query(
+            "SELECT * FROM outbox WHERE strategy = ? AND symbol = ? AND action = ? AND signal_time > ?"
+            " ORDER BY signal_time, rowid",
+            (strategy, symbol, Action.EXIT.value, utc_text(after, field="after")))
+        return [OutboxRecord.from_row(row) for row in rows]
+
     def backlog(self) -> list[OutboxRecord]:
         """What still needs attention after a restart: PENDING and UNKNOWN intents."""
         return self.by_status(OrderStatus.PENDING, OrderStatus.UNKNOWN)

@@ -43,7 +43,7 @@ class StateStore:
         self.bars = BarRepo(db, now)
 
     @classmethod
-    def open(cls, path: Path | str, *, create: bool = True,
+    def open(cls, path: Path | str, *, create: bool = True, read_only: bool = False,
              busy_timeout_secs: float = DEFAULT_BUSY_TIMEOUT_SECS, clock: Clock | None = None) -> StateStore:
         """Open (or, with ``create``, create) the store; the same path after a clean stop or a crash.
 
@@ -52,7 +52,7 @@ class StateStore:
         """
         chosen = clock or SystemClock()
         db = Database.open(Path(path), create=create, busy_timeout_secs=busy_timeout_secs,
-                           now_text=lambda: utc_text(chosen.now(), field="clock.now()"))
+                           now_text=lambda: utc_text(chosen.now(), field="clock.now()"), read_only=read_only)
         return cls(db, chosen)
 
     @property

@@ -29,12 +29,20 @@ def in_window(minute: int, start_min: int, end_min: int) -> bool:
     return minute >= start_min or minute <= end_min
 
 
-def ibs_value(high: float, low: float, close: float) -> float:
-    """Internal bar strength: where the close sits in the bar's range (0.5 for a flat bar)."""
-    rng = high - low
+def ticks(price: float, tick: float) -> float:
+    """``price`` in whole ticks of its contract (prices are validated on the grid on load)."""
+    return math.floor(price / tick + 0.5)
+
+
+def ibs_value(high: float, low: float, close: float, tick: float) -> float:
+    """Internal bar strength, where the close sits in the bar's range (0.5 for a flat bar),
+    computed from whole ticks like the feature engine's ``ibs``: exact, so a bar at exactly
+    0.2 in ticks is 0.2 whatever floating-point noise the prices carry."""
+    h, lo, c = ticks(high, tick), ticks(low, tick), ticks(close, tick)
+    rng = h - lo
     if rng <= 0.0:
         return 0.5
-    return (close - low) / rng
+    return (c - lo) / rng
 
 
 def entry_signal(ibs: float, minute: int, entry_low: float, entry_high: float,
@@ -46,7 +54,7 @@ def entry_signal(ibs: float, minute: int, entry_low: float, entry_high: float,
 def stop_price(entry: float, atr: float, kind: int, stop_pct: float, stop_atr_mult: float) -> float:
     """Protective stop level; NaN when disabled or ATR unknown."""
     if kind == STOP_PERCENT and stop_pct > 0.0:
-        return entry * (1.0 - stop_pct)
+        return entry - abs(entry) * stop_pct  # a distance from the price, right for negative prices too
     if kind == STOP_ATR and stop_atr_mult > 0.0 and math.isfinite(atr):
         return entry - stop_atr_mult * atr
     return math.nan
@@ -55,7 +63,7 @@ def stop_price(entry: float, atr: float, kind: int, stop_pct: float, stop_atr_mu
 def take_profit_price(entry: float, atr: float, kind: int, tp_pct: float, tp_atr_mult: float) -> float:
     """Take-profit level; NaN when disabled or ATR unknown."""
     if kind == STOP_PERCENT and tp_pct > 0.0:
-        return entry * (1.0 + tp_pct)
+        return entry + abs(entry) * tp_pct
     if kind == STOP_ATR and tp_atr_mult > 0.0 and math.isfinite(atr):
         return entry + tp_atr_mult * atr
     return math.nan

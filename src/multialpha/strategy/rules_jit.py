@@ -22,7 +22,8 @@ def _compile(fn: Any, deps: dict[str, Any]) -> Any:
 
 
 in_window = _compile(rules.in_window, {})
-ibs_value = _compile(rules.ibs_value, {})
+ticks = _compile(rules.ticks, {})
+ibs_value = _compile(rules.ibs_value, {"ticks": ticks})
 entry_signal = _compile(rules.entry_signal, {"in_window": in_window})
 stop_price = _compile(rules.stop_price, {})
 take_profit_price = _compile(rules.take_profit_price, {})

@@ -1,4 +1,5 @@
-"""Open positions and the trading day's P&L, in exact decimal arithmetic.
+"""The coordinator's P&L book: open positions marked to market and the trading day's P&L, in
+exact decimal arithmetic (the position of record is the state store's; this is the P&L view).
 
 P&L rules (all USD, from the contract spec):
 
@@ -29,7 +30,7 @@ Key = tuple[str, str]  # (strategy, symbol)
 
 
 @dataclass
-class Position:
+class MarkedPosition:
     strategy: str
     symbol: str
     quantity: int
@@ -54,7 +55,7 @@ class Position:
         }
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> Position:
+    def from_dict(cls, raw: Mapping[str, Any]) -> MarkedPosition:
         return cls(
             strategy=str(raw["strategy"]),
             symbol=str(raw["symbol"]),
@@ -69,8 +70,8 @@ class Position:
 
 
 @dataclass(frozen=True)
-class ClosedTrade:
-    position: Position
+class Realized:
+    position: MarkedPosition
     exit_price: Decimal
     net_pnl: Decimal  # the whole trade, after round-trip commission
     today_pnl: Decimal  # the part booked to today's realized P&L
@@ -92,13 +93,14 @@ def check_quantity(quantity: Any) -> int:
     return quantity
 
 
-class Ledger:
+class PnlBook:
     """Positions keyed by (strategy, symbol) and each strategy's realized P&L for today."""
 
     def __init__(self, contracts: Mapping[str, ContractSpec], strategies: Iterable[str]) -> None:
         self._contracts = contracts
-        self._positions: dict[Key, Position] = {}
+        self._positions: dict[Key, MarkedPosition] = {}
         self._realized: dict[str, Decimal] = {name: ZERO for name in strategies}
+        self._retired = ZERO  # today's realized P&L of strategies no longer configured (account only)
         self._specs: dict[str, tuple[Decimal, Decimal]] = {}  # symbol -> (point value, commission/side)
 
     # -- contract arithmetic ------------------------------------------------------------------
@@ -117,27 +119,27 @@ class Ledger:
     def _commission(self, symbol: str, quantity: int) -> Decimal:
         return self._spec(symbol)[1] * abs(quantity)
 
-    def _move(self, pos: Position, start: Decimal, end: Decimal) -> Decimal:
+    def _move(self, pos: MarkedPosition, start: Decimal, end: Decimal) -> Decimal:
         return (end - start) * self._point_value(pos.symbol) * pos.quantity
 
-    def unrealized_today(self, pos: Position) -> Decimal:
+    def unrealized_today(self, pos: MarkedPosition) -> Decimal:
         return self._move(pos, pos.reference_price, pos.last_mark)
 
-    def unrealized_since_entry(self, pos: Position) -> Decimal:
+    def unrealized_since_entry(self, pos: MarkedPosition) -> Decimal:
         """Open-trade P&L before commission."""
         return self._move(pos, pos.entry_price, pos.last_mark)
 
     # -- positions ----------------------------------------------------------------------------
-    def get(self, strategy: str, symbol: str) -> Position | None:
+    def get(self, strategy: str, symbol: str) -> MarkedPosition | None:
         return self._positions.get((strategy, symbol))
 
-    def _require(self, strategy: str, symbol: str) -> Position:
+    def _require(self, strategy: str, symbol: str) -> MarkedPosition:
         pos = self._positions.get((strategy, symbol))
         if pos is None:
             raise PortfolioError(f"strategy {strategy}: no open position in {symbol}")
         return pos
 
-    def positions(self) -> list[Position]:
+    def positions(self) -> list[MarkedPosition]:
         return [self._positions[k] for k in sorted(self._positions)]
 
     def count(self, strategy: str | None = None) -> int:
@@ -146,17 +148,17 @@ class Ledger:
         return sum(1 for s, _ in self._positions if s == strategy)
 
     def open(self, strategy: str, symbol: str, *, price: Decimal, quantity: int,
-             when: datetime, day: date) -> Position:
+             when: datetime, day: date) -> MarkedPosition:
         if (strategy, symbol) in self._positions:
             raise PortfolioError(f"strategy {strategy}: a position in {symbol} is already open")
         check_quantity(quantity)
         commission = self._commission(symbol, quantity)  # also fails early on an unknown symbol
-        pos = Position(strategy, symbol, quantity, price, when, day, price, price, when)
+        pos = MarkedPosition(strategy, symbol, quantity, price, when, day, price, price, when)
         self._positions[(strategy, symbol)] = pos
         self._realized[strategy] -= commission
         return pos
 
-    def mark(self, strategy: str, symbol: str, *, price: Decimal, when: datetime) -> Position:
+    def mark(self, strategy: str, symbol: str, *, price: Decimal, when: datetime) -> MarkedPosition:
         """Record a price; a mark older than the last one is stale and ignored."""
         pos = self._require(strategy, symbol)
         if when >= pos.last_mark_time:
@@ -164,14 +166,14 @@ class Ledger:
             pos.last_mark_time = when
         return pos
 
-    def close(self, strategy: str, symbol: str, *, price: Decimal) -> ClosedTrade:
+    def close(self, strategy: str, symbol: str, *, price: Decimal) -> Realized:
         pos = self._require(strategy, symbol)
         commission = self._commission(symbol, pos.quantity)
         today = self._move(pos, pos.reference_price, price) - commission
         net = self._move(pos, pos.entry_price, price) - 2 * commission
         del self._positions[(strategy, symbol)]
         self._realized[strategy] += today
-        return ClosedTrade(pos, price, net, today)
+        return Realized(pos, price, net, today)
 
     # -- daily P&L ----------------------------------------------------------------------------
     def daily(self, strategy: str) -> DailyPnl:
@@ -180,7 +182,7 @@ class Ledger:
         return DailyPnl(self._realized[strategy], unrealized)
 
     def account_daily(self) -> DailyPnl:
-        realized = sum(self._realized.values(), ZERO)
+        realized = sum(self._realized.values(), self._retired)
         unrealized = sum((self.unrealized_today(p) for p in self._positions.values()), ZERO)
         return DailyPnl(realized, unrealized)
 
@@ -188,6 +190,7 @@ class Ledger:
         """Start a new trading day: realized resets, carried positions re-reference to their last mark."""
         for name in self._realized:
             self._realized[name] = ZERO
+        self._retired = ZERO
         for pos in self._positions.values():
             pos.reference_price = pos.last_mark
 
@@ -196,16 +199,19 @@ class Ledger:
         return {
             "positions": [p.to_dict() for p in self.positions()],
             "realized_today": {name: str(v) for name, v in sorted(self._realized.items())},
+            "retired_realized_today": str(self._retired),
         }
 
     def load(self, raw: Mapping[str, Any]) -> None:
         """Replace everything with a ``to_dict`` result; strategies must be the configured ones."""
-        positions = [Position.from_dict(p) for p in raw["positions"]]
+        positions = [MarkedPosition.from_dict(p) for p in raw["positions"]]
         realized = {str(k): to_decimal(v, name=f"realized_today.{k}")
                     for k, v in raw["realized_today"].items()}
-        unknown = sorted(({p.strategy for p in positions} | set(realized)) - set(self._realized))
+        unknown = sorted({p.strategy for p in positions} - set(self._realized))
         if unknown:
-            raise PortfolioError(f"saved state names strategies that are not configured: {unknown}")
+            raise PortfolioError(f"saved state holds positions of strategies that are not configured: {unknown}")
+        retired = to_decimal(raw.get("retired_realized_today", "0"), name="retired_realized_today")
+        retired += sum((v for k, v in realized.items() if k not in self._realized), ZERO)
         for p in positions:
             require(self._contracts, p.symbol)
         by_key = {(p.strategy, p.symbol): p for p in positions}
@@ -213,3 +219,4 @@ class Ledger:
             raise ValueError("saved state has two positions for the same (strategy, symbol)")
         self._positions = by_key
         self._realized = {name: realized.get(name, ZERO) for name in self._realized}
+        self._retired = retired
