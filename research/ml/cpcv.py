@@ -211,9 +211,11 @@ def _check_spans(spans: ArrayLike, n: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"spans: expected (entry, exit) rows of shape (n_samples, 2), got shape {arr.shape}")
     if arr.shape[0] != n:
         raise ValueError(f"spans: {arr.shape[0]} spans for {n} samples in X")
+    if arr.dtype.kind == "O" and any(isinstance(v, str) for v in arr.ravel()):
+        raise ValueError("spans: entries and exits must be numbers or times, got text")
     if arr.dtype.kind in "OMm":
         try:
-            cols = [pd.to_datetime(arr[:, j], utc=True).asi8 for j in (0, 1)]
+            cols = [pd.DatetimeIndex(pd.to_datetime(arr[:, j], utc=True)).as_unit("ns").asi8 for j in (0, 1)]
         except (TypeError, ValueError) as exc:
             raise ValueError(f"spans: entries and exits must be numbers or times ({exc})") from None
         entry, exit_ = cols

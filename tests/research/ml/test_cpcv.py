@@ -10,6 +10,7 @@ from math import comb
 
 import multialpha.research.ml.cpcv as cpcv_module
 import numpy as np
+import pandas as pd
 import pytest
 from multialpha.research.ml.cpcv import CombinatorialPurgedKFold
 
@@ -129,8 +130,9 @@ def test_split_when_spans_are_times_then_same_folds_as_numbers() -> None:
     as_times = [(t0 + timedelta(minutes=a), t0 + timedelta(minutes=b)) for a, b in numeric]
     as_datetime64 = np.array([[np.datetime64("2024-03-01T14:30") + np.timedelta64(v, "m") for v in row]
                               for row in numeric])
+    mixed = [(a, pd.Timestamp(b).as_unit("ns")) for a, b in as_times]  # datetime entries, ns Timestamp exits
     cv = CombinatorialPurgedKFold(n_groups=3, n_test_groups=1, embargo=0.2)
-    assert _folds(cv, as_times) == _folds(cv, numeric) == _folds(cv, as_datetime64)
+    assert _folds(cv, as_times) == _folds(cv, numeric) == _folds(cv, as_datetime64) == _folds(cv, mixed)
 
 
 def test_split_ignores_y_and_groups() -> None:
@@ -166,6 +168,7 @@ def test_split_when_parameter_invalid_then_value_error_names_it(kwargs: dict, ar
     (np.array([[0, 5], [10, 9]] + [[20 + 10 * i, 25 + 10 * i] for i in range(10)]), "sample 1 exits before"),
     (np.array([[0.0, np.nan]] + [[10.0 * i, 10.0 * i + 5] for i in range(1, 12)]), "finite"),
     (np.array([["a", "b"]] * 12), "numbers or times"),
+    (np.array([["2024-03-01", "2024-03-02"]] * 12, dtype=object), "got text"),
 ])
 def test_split_when_spans_invalid_then_value_error_names_spans(spans: np.ndarray, message: str) -> None:
     cv = CombinatorialPurgedKFold(n_groups=3, n_test_groups=1)
