@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri  # standard normal CDF and its inverse
 
 EULER_MASCHERONI = 0.5772156649015329
 
@@ -114,7 +114,7 @@ def probabilistic_sharpe_ratio(sharpe: float, n_obs: int, *, benchmark: float = 
     if not math.isfinite(benchmark):
         raise ValueError(f"benchmark must be finite, got {benchmark!r}")
     se = sharpe_ratio_std_error(sharpe, n_obs, skew=skew, kurtosis=kurtosis)
-    return float(norm.cdf((sharpe - benchmark) / se))
+    return float(ndtr((sharpe - benchmark) / se))
 
 
 def expected_max_sharpe_ratio(n_trials: int, trials_sharpe_variance: float) -> float:
@@ -131,7 +131,7 @@ def expected_max_sharpe_ratio(n_trials: int, trials_sharpe_variance: float) -> f
     if n_trials == 1:
         return 0.0
     g = EULER_MASCHERONI
-    z = (1 - g) * norm.ppf(1 - 1 / n_trials) + g * norm.ppf(1 - 1 / (n_trials * math.e))
+    z = (1 - g) * ndtri(1 - 1 / n_trials) + g * ndtri(1 - 1 / (n_trials * math.e))
     return math.sqrt(trials_sharpe_variance) * float(z)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -126,7 +127,7 @@ def test_dsr_when_more_trials_then_lower() -> None:
 
 @pytest.mark.parametrize(("call", "argument"), [
     (lambda: probabilistic_sharpe_ratio(0.1, 1), "n_obs"),
-    (lambda: probabilistic_sharpe_ratio(0.1, 10.0), "n_obs"),  # type: ignore[arg-type]
+    (lambda: probabilistic_sharpe_ratio(0.1, 10.0), "n_obs"),  # a float count is refused
     (lambda: probabilistic_sharpe_ratio(0.1, 100, kurtosis=0.0), "non-excess"),  # excess kurtosis of a normal
     (lambda: probabilistic_sharpe_ratio(0.1, 100, skew=-3.0, kurtosis=9.0), "kurtosis"),  # below 1 + skew**2
     (lambda: probabilistic_sharpe_ratio(float("nan"), 100), "sharpe"),
@@ -136,7 +137,7 @@ def test_dsr_when_more_trials_then_lower() -> None:
     (lambda: deflated_sharpe_ratio(0.1, 100, n_trials=0, trials_sharpe_variance=1.0), "n_trials"),
     (lambda: annualized_sharpe_ratio([1.0, 2.0], periods_per_year=0), "periods_per_year"),
 ])
-def test_when_argument_invalid_then_value_error_names_it(call, argument: str) -> None:  # type: ignore[no-untyped-def]
+def test_when_argument_invalid_then_value_error_names_it(call: Callable[[], object], argument: str) -> None:
     with pytest.raises(ValueError, match=argument):
         call()
 
