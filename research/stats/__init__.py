@@ -1,5 +1,25 @@
-"""Research statistics: Sharpe ratios and their significance (PSR, DSR). Pure functions."""
+"""Research statistics: Sharpe ratios and their significance (PSR, DSR) and the performance
+figures of a trade list. Pure functions over numpy/pandas inputs."""
 
+from multialpha.research.stats.performance import (
+    TRADING_DAYS_PER_YEAR,
+    Concurrency,
+    Drawdown,
+    DrawdownEpisode,
+    PerformanceSummary,
+    annualized_sharpe,
+    annualized_sortino,
+    breach_events,
+    cagr,
+    concurrent_positions,
+    daily_pnl,
+    drawdown_episodes,
+    max_drawdown,
+    profit_factor,
+    summarize_trades,
+    trade_dates,
+    win_rate,
+)
 from multialpha.research.stats.sharpe import (
     EULER_MASCHERONI,
     ReturnMoments,
@@ -14,12 +34,29 @@ from multialpha.research.stats.sharpe import (
 
 __all__ = [
     "EULER_MASCHERONI",
+    "TRADING_DAYS_PER_YEAR",
+    "Concurrency",
+    "Drawdown",
+    "DrawdownEpisode",
+    "PerformanceSummary",
     "ReturnMoments",
+    "annualized_sharpe",
     "annualized_sharpe_ratio",
+    "annualized_sortino",
+    "breach_events",
+    "cagr",
+    "concurrent_positions",
+    "daily_pnl",
     "deflated_sharpe_ratio",
+    "drawdown_episodes",
     "expected_max_sharpe_ratio",
+    "max_drawdown",
     "probabilistic_sharpe_ratio",
+    "profit_factor",
     "return_moments",
     "sharpe_ratio",
     "sharpe_ratio_std_error",
+    "summarize_trades",
+    "trade_dates",
+    "win_rate",
 ]
