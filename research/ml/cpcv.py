@@ -118,7 +118,7 @@ class CombinatorialPurgedKFold:
         if n < self.n_groups:
             raise ValueError(f"X: {n} samples cannot make n_groups={self.n_groups} groups")
         bounds = _group_bounds(n, self.n_groups)
-        n_embargo = ceil(self.embargo * n - _ROW_EPS) if self.embargo > 0 else 0
+        n_embargo = max(1, ceil(self.embargo * n - _ROW_EPS)) if self.embargo > 0 else 0
         everything = np.arange(n, dtype=np.int64)
         for test_groups in combinations(range(self.n_groups), self.n_test_groups):
             is_test = np.zeros(n, dtype=bool)

@@ -6,9 +6,10 @@ Conventions:
   (``multialpha.calendar.trading_day``: the day rolls at 17:00 America/Chicago). The daily
   series has one row per day of the calendar passed in; a calendar day with no exit is 0, a day
   outside the calendar (weekend, holiday) never appears, and nothing is forward-filled.
-* Sharpe: mean / sample standard deviation (``ddof=1``) of daily USD P&L, times ``sqrt(252)``.
-  Sortino: mean daily P&L over the downside deviation against 0, ``sqrt(mean(min(p, 0)**2))``
-  over all days (days with a gain count as 0), times ``sqrt(252)``.
+* Sharpe (``annualized_sharpe_ratio``): mean / sample standard deviation (``ddof=1``) of daily
+  USD P&L, times ``sqrt(252)``. Sortino (``annualized_sortino_ratio``): mean daily P&L over the
+  downside deviation against 0, ``sqrt(mean(min(p, 0)**2))`` over all days (a day with a gain
+  counts as 0), times ``sqrt(252)``. Both are NaN for a flat series.
 * CAGR: ``(final equity / starting capital) ** (252 / n_days) - 1``, equity being the starting
   capital plus the running P&L and ``n_days`` the number of trading days; -1 once equity <= 0.
 * Drawdowns are measured on the equity after each step of the P&L series passed (end of day
@@ -31,7 +32,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from multialpha.research.stats.sharpe import annualized_sharpe_ratio
+from multialpha.research.stats.sharpe import annualized_sharpe_ratio, annualized_sortino_ratio
 from numpy.typing import ArrayLike
 
 from multialpha.calendar import trading_day
@@ -139,29 +140,6 @@ def daily_pnl(exit_times: ArrayLike, pnl_usd: ArrayLike, trading_days: Iterable[
     return pd.Series(out, index=days, name="pnl_usd")
 
 
-def annualized_sharpe(daily_pnl_usd: ArrayLike) -> float:
-    """Mean / sample standard deviation of daily USD P&L, times ``sqrt(252)``; NaN if flat."""
-    p = _pnl(daily_pnl_usd, "daily_pnl_usd")
-    if p.shape[0] < 2:
-        raise ValueError(f"daily_pnl_usd: need at least 2 days, got {p.shape[0]}")
-    return annualized_sharpe_ratio(p, TRADING_DAYS_PER_YEAR)
-
-
-def annualized_sortino(daily_pnl_usd: ArrayLike) -> float:
-    """Mean daily USD P&L over the downside deviation against 0 (all days), times ``sqrt(252)``.
-
-    Infinite when no day lost and the mean is positive; NaN when no day lost or gained.
-    """
-    p = _pnl(daily_pnl_usd, "daily_pnl_usd")
-    if p.shape[0] < 2:
-        raise ValueError(f"daily_pnl_usd: need at least 2 days, got {p.shape[0]}")
-    downside = math.sqrt(float(np.mean(np.minimum(p, 0.0) ** 2)))
-    mean = float(p.mean())
-    if downside == 0:
-        return math.inf if mean > 0 else math.nan
-    return mean / downside * math.sqrt(TRADING_DAYS_PER_YEAR)
-
-
 def cagr(daily_pnl_usd: ArrayLike, starting_capital_usd: float) -> float:
     """Compound annual growth of equity over ``len(daily_pnl_usd)`` trading days (252 a year)."""
     p = _pnl(daily_pnl_usd, "daily_pnl_usd")
@@ -267,8 +245,8 @@ def summarize_trades(entry_times: ArrayLike, exit_times: ArrayLike, pnl_usd: Arr
     return PerformanceSummary(
         trade_count=int(pnl.shape[0]),
         net_pnl_usd=float(pnl.sum()),
-        sharpe=annualized_sharpe(daily),
-        sortino=annualized_sortino(daily),
+        sharpe=annualized_sharpe_ratio(daily, TRADING_DAYS_PER_YEAR),
+        sortino=annualized_sortino_ratio(daily, TRADING_DAYS_PER_YEAR),
         cagr=cagr(daily, starting_capital_usd),
         max_drawdown_usd=drawdown.usd,
         max_drawdown_fraction=drawdown.fraction_of_peak,

@@ -64,6 +64,23 @@ def annualized_sharpe_ratio(returns: ArrayLike, periods_per_year: float = 252.0)
     return sharpe_ratio(returns) * math.sqrt(periods_per_year)
 
 
+def annualized_sortino_ratio(returns: ArrayLike, periods_per_year: float = 252.0) -> float:
+    """Mean over the downside deviation against 0, times ``sqrt(periods_per_year)``.
+
+    The downside deviation is ``sqrt(mean(min(r, 0)**2))`` over all observations (a gain
+    counts as 0). Infinite when nothing lost and the mean is positive; NaN when nothing lost
+    or gained.
+    """
+    if not periods_per_year > 0:
+        raise ValueError(f"periods_per_year must be positive, got {periods_per_year!r}")
+    r = _returns(returns)
+    downside = math.sqrt(float(np.mean(np.minimum(r, 0.0) ** 2)))
+    mean = float(r.mean())
+    if downside == 0:
+        return math.inf if mean > 0 else math.nan
+    return mean / downside * math.sqrt(periods_per_year)
+
+
 def return_moments(returns: ArrayLike) -> ReturnMoments:
     """Observation count, per-period Sharpe, skewness and (non-excess) kurtosis of a series.
 

@@ -97,12 +97,13 @@ def test_split_embargo_counts_from_the_test_groups_latest_exit() -> None:
 def test_split_embargo_fraction_converts_to_rows_with_ceil() -> None:
     n = 30  # 6 groups of 5, disjoint spans; test group 0 is rows 0-4
     rows_after_group_0 = {}
-    for embargo in (0.1, 0.05, 0.001):
+    for embargo in (0.1, 0.05, 0.001, 1e-12):
         cv = CombinatorialPurgedKFold(n_groups=6, n_test_groups=1, embargo=embargo)
         train, _ = _folds(cv, _disjoint_spans(n))[0]
         rows_after_group_0[embargo] = train[0] - 5
-    # 0.1 * 30 = 3 rows exactly (not 4 from floating error); ceil(1.5) = 2; ceil(0.03) = 1
-    assert rows_after_group_0 == {0.1: 3, 0.05: 2, 0.001: 1}
+    # 0.1 * 30 = 3 rows exactly (not 4 from floating error); ceil(1.5) = 2; ceil(0.03) = 1;
+    # any positive embargo is at least one row
+    assert rows_after_group_0 == {0.1: 3, 0.05: 2, 0.001: 1, 1e-12: 1}
 
 
 def test_split_every_sample_is_tested_exactly_c_n_minus_1_k_minus_1_times() -> None:

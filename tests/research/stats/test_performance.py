@@ -14,8 +14,6 @@ from multialpha.research.stats import (
     Drawdown,
     DrawdownEpisode,
     PerformanceSummary,
-    annualized_sharpe,
-    annualized_sortino,
     breach_events,
     cagr,
     concurrent_positions,
@@ -90,25 +88,6 @@ def test_daily_pnl_when_lengths_differ_then_value_error() -> None:
 def test_daily_pnl_when_exit_time_naive_datetime_then_read_as_utc() -> None:
     naive = [datetime(2024, 3, 4, 23, 30)]  # 17:30 Chicago -> Tue 5
     assert daily_pnl(naive, [10.0], WEEK).tolist() == [0.0, 10.0, 0.0, 0.0, 0.0]
-
-
-def test_annualized_sharpe_hand_computed() -> None:
-    # mean 20; deviations 280, -520, -20, 480, -220; squares sum 628000; variance 628000/4 = 157000
-    # Sharpe = 20 / sqrt(157000) * sqrt(252) = 0.0504754 * 15.874508 = 0.801273
-    assert annualized_sharpe(DAILY) == pytest.approx(20 / math.sqrt(157000) * math.sqrt(252))
-    assert annualized_sharpe(DAILY) == pytest.approx(0.801273, abs=1e-6)
-
-
-def test_annualized_sortino_hand_computed() -> None:
-    # downside deviation over all 5 days: sqrt((500**2 + 200**2) / 5) = sqrt(58000) = 240.8319
-    # Sortino = 20 / 240.8319 * sqrt(252) = 0.0830455 * 15.874508 = 1.318306
-    assert annualized_sortino(DAILY) == pytest.approx(20 / math.sqrt(58000) * math.sqrt(252))
-    assert annualized_sortino(DAILY) == pytest.approx(1.318306, abs=1e-6)
-
-
-def test_annualized_sortino_when_no_losing_day() -> None:
-    assert annualized_sortino([0.0, 10.0]) == math.inf
-    assert math.isnan(annualized_sortino([0.0, 0.0]))
 
 
 def test_cagr_hand_computed() -> None:
@@ -214,8 +193,6 @@ def test_concurrent_positions_when_exit_before_entry_then_value_error() -> None:
     (lambda: cagr(DAILY, 0.0), "starting_capital_usd"),
     (lambda: max_drawdown(DAILY, -1.0), "starting_capital_usd"),
     (lambda: profit_factor([1.0, float("nan")]), "pnl_usd"),
-    (lambda: annualized_sharpe([1.0]), "daily_pnl_usd"),
-    (lambda: annualized_sortino([1.0]), "daily_pnl_usd"),
     (lambda: daily_pnl(EXITS, PNL, []), "trading_days"),
     (lambda: daily_pnl(["not a time"] * 5, PNL, WEEK), "exit_times"),
 ])

@@ -11,6 +11,7 @@ from multialpha.research.stats import (
     EULER_MASCHERONI,
     ReturnMoments,
     annualized_sharpe_ratio,
+    annualized_sortino_ratio,
     deflated_sharpe_ratio,
     expected_max_sharpe_ratio,
     probabilistic_sharpe_ratio,
@@ -34,6 +35,30 @@ def test_sharpe_ratio_is_mean_over_sample_std() -> None:
 def test_annualized_sharpe_ratio_scales_by_sqrt_periods() -> None:
     assert annualized_sharpe_ratio(SKEWED) == pytest.approx(0.5 * math.sqrt(252))
     assert annualized_sharpe_ratio(SKEWED, periods_per_year=12) == pytest.approx(0.5 * math.sqrt(12))
+
+
+# Daily USD P&L of a week: +300, -500, 0, +500, -200 (mean 20).
+WEEK_PNL = [300.0, -500.0, 0.0, 500.0, -200.0]
+
+
+def test_annualized_sharpe_ratio_of_daily_pnl_hand_computed() -> None:
+    # deviations 280, -520, -20, 480, -220; squares sum 628000; variance 628000 / 4 = 157000
+    # Sharpe = 20 / sqrt(157000) * sqrt(252) = 0.0504754 * 15.874508 = 0.801273
+    assert annualized_sharpe_ratio(WEEK_PNL) == pytest.approx(20 / math.sqrt(157000) * math.sqrt(252))
+    assert annualized_sharpe_ratio(WEEK_PNL) == pytest.approx(0.801273, abs=1e-6)
+
+
+def test_annualized_sortino_ratio_uses_downside_deviation_against_zero_over_all_days() -> None:
+    # downside deviation over all 5 days: sqrt((500**2 + 200**2) / 5) = sqrt(58000) = 240.8319
+    # Sortino = 20 / 240.8319 * sqrt(252) = 0.0830455 * 15.874508 = 1.318306
+    assert annualized_sortino_ratio(WEEK_PNL) == pytest.approx(20 / math.sqrt(58000) * math.sqrt(252))
+    assert annualized_sortino_ratio(WEEK_PNL) == pytest.approx(1.318306, abs=1e-6)
+    assert annualized_sortino_ratio(WEEK_PNL, periods_per_year=12) == pytest.approx(20 / math.sqrt(58000) * math.sqrt(12))
+
+
+def test_annualized_sortino_ratio_when_nothing_lost() -> None:
+    assert annualized_sortino_ratio([0.0, 10.0]) == math.inf
+    assert math.isnan(annualized_sortino_ratio([0.0, 0.0]))
 
 
 def test_return_moments_are_population_skew_and_plain_kurtosis() -> None:
@@ -136,6 +161,8 @@ def test_dsr_when_more_trials_then_lower() -> None:
     (lambda: expected_max_sharpe_ratio(10, -0.1), "trials_sharpe_variance"),
     (lambda: deflated_sharpe_ratio(0.1, 100, n_trials=0, trials_sharpe_variance=1.0), "n_trials"),
     (lambda: annualized_sharpe_ratio([1.0, 2.0], periods_per_year=0), "periods_per_year"),
+    (lambda: annualized_sortino_ratio([1.0, 2.0], periods_per_year=-1), "periods_per_year"),
+    (lambda: annualized_sortino_ratio([1.0]), "returns"),
 ])
 def test_when_argument_invalid_then_value_error_names_it(call: Callable[[], object], argument: str) -> None:
     with pytest.raises(ValueError, match=argument):
