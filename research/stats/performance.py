@@ -124,9 +124,13 @@ def daily_pnl(exit_times: ArrayLike, pnl_usd: ArrayLike, trading_days: Iterable[
     on a trading day missing from ``trading_days`` is an error, not a dropped trade.
     """
     pnl = _pnl(pnl_usd)
-    days = pd.DatetimeIndex(sorted({pd.Timestamp(d) for d in trading_days}), name="trading_day")
-    if len(days) == 0:
+    try:
+        calendar = {pd.Timestamp(d).date() for d in trading_days}
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"trading_days: expected dates ({exc})") from None
+    if not calendar:
         raise ValueError("trading_days: the calendar is empty")
+    days = pd.DatetimeIndex(sorted(calendar), name="trading_day")
     exits = trade_dates(exit_times)
     if len(exits) != pnl.shape[0]:
         raise ValueError(f"pnl_usd: {pnl.shape[0]} values for {len(exits)} exit_times")

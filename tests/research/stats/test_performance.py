@@ -75,6 +75,11 @@ def test_daily_pnl_accepts_int64_ns_and_unsorted_calendar() -> None:
     assert daily_pnl(ns, np.array(PNL), list(reversed(WEEK))).tolist() == DAILY
 
 
+def test_daily_pnl_accepts_a_calendar_of_timestamps() -> None:
+    sessions = pd.DatetimeIndex([pd.Timestamp(d) for d in WEEK])  # as pandas-market-calendars gives them
+    assert daily_pnl(EXITS, PNL, sessions).tolist() == DAILY
+
+
 def test_daily_pnl_when_exit_outside_the_calendar_then_value_error_names_the_trade() -> None:
     with pytest.raises(ValueError, match=r"exit_times: trade 4 exits on trading day 2024-03-08"):
         daily_pnl(EXITS, PNL, WEEK[:4])
@@ -194,6 +199,7 @@ def test_concurrent_positions_when_exit_before_entry_then_value_error() -> None:
     (lambda: max_drawdown(DAILY, -1.0), "starting_capital_usd"),
     (lambda: profit_factor([1.0, float("nan")]), "pnl_usd"),
     (lambda: daily_pnl(EXITS, PNL, []), "trading_days"),
+    (lambda: daily_pnl(EXITS, PNL, ["2024-03-04", "Monday"]), "trading_days"),
     (lambda: daily_pnl(["not a time"] * 5, PNL, WEEK), "exit_times"),
 ])
 def test_when_argument_invalid_then_value_error_names_it(call: Callable[[], object], argument: str) -> None:
