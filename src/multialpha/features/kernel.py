@@ -11,6 +11,9 @@ whole history, once both have seen ``REQUIRED_HISTORY_BARS`` bars.
 ``update`` and ``value`` are the only definitions of the features: research (``run``) and
 live (``OnlineFeatures``) reach them through the compiled entry points in ``compiled``. They
 never raise: a bad bar returns a status code and leaves the state untouched.
+
+Bars are grouped into sessions by CME trade date (``daily``): the engine is passed the
+calendar's trade-date table on every update.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 from numba import njit
 
 from multialpha import calendar
+from multialpha.calendar import TABLE_FIRST_DAY
 from multialpha.features import catalog, daily
 from multialpha.features.catalog import (
     ATR_WINDOW,
@@ -210,6 +214,26 @@ def _offset(s: Any, t: int) -> int:
     return s.tz_off
 
 
+@njit(error_model="numpy", inline="always")
+def trade_day(days: np.ndarray, roll: int) -> int:
+    """First CME trade date on or after day number ``roll`` (``daily.trade_days``, one day)."""
+    k = roll - TABLE_FIRST_DAY
+    if k >= 0 and k < days.shape[0]:
+        return days[k]
+    weekday = (roll + 3) % 7
+    return roll + (7 - weekday if weekday >= 5 else 0)
+
+
+@njit(error_model="numpy")
+def _opens_session(days: np.ndarray, roll: int) -> bool:
+    """``daily.opens_session``: the last weekday before the roll date is a trade date."""
+    before = roll - 1
+    weekday = (before + 3) % 7
+    if weekday >= 5:
+        before -= weekday - 4
+    return trade_day(days, before) == before
+
+
 @njit(error_model="numpy")
 def push(ring: np.ndarray, slot: int, x: int) -> tuple[int, int]:
     """Store ``x`` at ``slot``; returns the change of the window's sum and sum of squares."""
@@ -257,7 +281,8 @@ def _check(s: Any, ts: int, o: float, h: float, low: float, c: float, v: float) 
 
 
 @njit(error_model="numpy")
-def update(s: Any, ts: int, o: float, h: float, low: float, c: float, v: float) -> int:
+def update(s: Any, days: np.ndarray, ts: int, o: float, h: float, low: float, c: float, v: float) -> int:
+    """One bar into state ``s``; ``days`` is ``daily.trade_day_table()``."""
     status, hi, lo, cl, vol = _check(s, ts, o, h, low, c, v)
     if status != OK:
         return status
@@ -295,15 +320,16 @@ def update(s: Any, ts: int, o: float, h: float, low: float, c: float, v: float) 
     s.atrz_r[slot] = _z(s.tr_sum, s.atr_sum, s.atr_sq, _W_ATRZ) if i + 1 >= _N_ATRZ else _NAN
 
     local = ts + _offset(s, ts)
-    day = (local + (NS_PER_DAY - ROLL_NS)) // NS_PER_DAY
+    roll = (local + (NS_PER_DAY - ROLL_NS)) // NS_PER_DAY  # 17:00-roll date
+    day = trade_day(days, roll)
     if i == 0 or day != s.day:
         if i > 0:  # the session in progress is complete: keep its close, high, low
             d, d2 = push(s.dclose_r, (s.sessions - 1) % _W_DAY, s.close_r[(i - 1) % _W_CLOSE])
             s.dclose_sum += d
             s.dclose_sq += d2
             s.prev_high, s.prev_low, s.prev_full = s.sess_high, s.sess_low, s.sess_full
-        # Only the first session seen can be partial: it is full if seen from its 17:00 open.
-        s.sess_full = 1 if i > 0 or local % NS_PER_DAY == ROLL_NS else 0
+        # Only the first session seen can be partial: it is full if seen from its open.
+        s.sess_full = 1 if i > 0 or (local % NS_PER_DAY == ROLL_NS and _opens_session(days, roll)) else 0
         s.sessions += 1
         s.day, s.dow, s.month = day, (day + 3) % 7, _month(day)
         s.sess_high, s.sess_low = hi, lo

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import numpy as np
 
 from multialpha.features import compiled, kernel
+from multialpha.features.daily import trade_day_table
 from multialpha.features.plan import FeaturePlan, plan_features, unknown_error
 
 _MAX_PLANS = 64  # distinct name lists remembered per engine (one per model bundle in practice)
@@ -25,6 +26,7 @@ class OnlineFeatures:
         self.symbol = symbol
         self.tick_size = compiled.checked_tick_size(symbol, tick_size)
         self._state = kernel.new_states([self.tick_size])
+        self._days = trade_day_table()
         self._plans: dict[tuple[str, ...], FeaturePlan] = {}
 
     @property
@@ -40,7 +42,7 @@ class OnlineFeatures:
         """Take the next bar. A refused bar (off the tick grid, not after the last one, a
         fractional volume) raises ValueError naming the symbol, the bar time and the value,
         and leaves the engine as it was."""
-        status = compiled.update(self._state, ts_ns, open_, high, low, close, volume)
+        status = compiled.update(self._state, self._days, ts_ns, open_, high, low, close, volume)
         if status != kernel.OK:
             raise compiled.refusal(self.symbol, self.tick_size, status, ts_ns,
                                  (open_, high, low, close, volume), self.last_ts)
