@@ -358,7 +358,8 @@ def test_window_sums_stay_exact_at_the_largest_prices_and_volumes_accepted() -> 
     low = np.minimum(close, rng.integers(-MAX_TICKS, MAX_TICKS + 1, n))
     volume = rng.choice([0, MAX_VOLUME], n)
     ts = np.arange(n, dtype=np.int64) * NS_HOUR
-    bars = BarArrays("ES", ts, close * 1.0, high * 1.0, low * 1.0, close * 1.0, volume * 1.0, 1.0)
+    bars = BarArrays("CL", ts, close * 1.0, high * 1.0, low * 1.0, close * 1.0, volume * 1.0, 1.0,
+                     allows_negative_prices=True)
     f = compute_features(bars, ["close_z20", "volume_z", "atr_z"])
 
     def z(window: list[int]) -> float:

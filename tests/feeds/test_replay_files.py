@@ -253,3 +253,19 @@ def test_an_unknown_suffix_is_rejected(tmp_path: Path) -> None:
         load_bar_file(tmp_path / "ES.txt", "ES")
     with pytest.raises(ValueError, match="unknown bar file type"):
         write_bar_file(tmp_path / "ES.txt", _bars())
+
+
+def test_a_price_at_or_below_zero_is_refused_unless_the_contract_allows_negative_prices(tmp_path: Path) -> None:
+    lines = [HEADER, *GOOD[:2], "2024-01-02T16:00:00Z,0.5,0.75,-1.25,-0.5,1500",
+             "2024-01-02T17:00:00Z,-0.5,0.0,-0.75,0.0,700"]
+    path = _csv(tmp_path, lines, "CL.csv")
+    with pytest.raises(BarFileError) as info:
+        load_bar_file(path, "CL", 0.01)
+    err = info.value
+    assert (err.line, err.ts, err.column, err.more) == (4, "'2024-01-02T16:00:00Z'", "low", 1)
+    assert "low -1.25 is not positive, and CL's contract does not allow negative prices" in str(err)
+    bars = load_bar_file(path, "CL", 0.01, allows_negative_prices=True)
+    assert bars.allows_negative_prices and bars.close.tolist()[2:] == [-0.5, 0.0]
+    assert bars.tail(2).allows_negative_prices
+    loaded = load_symbols(tmp_path, ["CL"], tick_sizes={"CL": 0.01}, negative_prices={"CL"})
+    assert loaded["CL"].allows_negative_prices

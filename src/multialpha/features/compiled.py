@@ -104,18 +104,19 @@ def join_asof(ts, ref_ts, values, src, dst, out):
             row[dst[q]] = values[k, src[q]] if k >= 0 else np.nan
 
 
-@_kernel(types.void(_F64, _F64, _F64, float64, _OUT, int64[::1]))
-def atr_run(h, low, c, tick, out, err):
+@_kernel(types.void(_F64, _F64, _F64, float64, int64, _OUT, int64[::1]))
+def atr_run(h, low, c, tick, negative_ok, out, err):
     """ATR(ATR_WINDOW) in price units at every bar (NaN before ATR_WINDOW + 1 bars), from the
-    same tick sums and formula as the engine's ``atr``. On a refused price, ``err`` gets
-    (status, bar index) and the run stops."""
+    same tick sums and formula as the engine's ``atr``. On a refused price (as the engine
+    refuses it, prices <= 0 included unless ``negative_ok``), ``err`` gets (status, bar index)
+    and the run stops."""
     ring = np.zeros(K.ATR_WINDOW, dtype=np.int64)
     total = 0
     prev = 0
     for i in range(c.shape[0]):
-        st_h, hi = K.price_ticks(h[i], tick, 1)
-        st_l, lo = K.price_ticks(low[i], tick, 2)
-        st_c, cl = K.price_ticks(c[i], tick, 3)
+        st_h, hi = K.price_ticks(h[i], tick, 1, negative_ok)
+        st_l, lo = K.price_ticks(low[i], tick, 2, negative_ok)
+        st_c, cl = K.price_ticks(c[i], tick, 3, negative_ok)
         if st_h != K.OK or st_l != K.OK or st_c != K.OK:
             err[0], err[1] = (st_h if st_h != K.OK else st_l if st_l != K.OK else st_c), i
             return
@@ -142,7 +143,7 @@ def run_series(bars: BarArrays, tick: float, codes: np.ndarray, cols: np.ndarray
     refused bar raises the ``refusal`` naming ``bars.symbol``, its time and the value."""
     out = np.empty((max(len(bars) - first, 0), width))
     err = np.zeros(2, dtype=np.int64)
-    run(K.new_states([tick]), trade_day_table(),
+    run(K.new_states([tick], [bars.allows_negative_prices]), trade_day_table(),
         np.ascontiguousarray(bars.ts, dtype=np.int64), _f64(bars.open), _f64(bars.high),
         _f64(bars.low), _f64(bars.close), _f64(bars.volume), codes, cols, first, out, err)
     if err[0] != K.OK:
@@ -177,6 +178,9 @@ def refusal(symbol: str, tick_size: float, status: int, ts_ns: int, values: tupl
         return ValueError(f"{where}: {name} {value!r} is not on the tick grid of {tick_size!r}")
     if kind == K.BAD_VOLUME:
         return ValueError(f"{where}: volume {value!r} is not a whole number of contracts >= 0")
+    if kind == K.NOT_POSITIVE:
+        return ValueError(f"{where}: {name} {value!r} is not positive, and {symbol}'s contract does not "
+                          "allow negative prices (contracts.yml allows_negative_prices)")
     return ValueError(f"{where}: {name} {value!r} is out of the feature engine's range "
                       f"(|price| <= {K.MAX_TICKS} ticks of {tick_size!r}, volume <= {K.MAX_VOLUME})")
 

@@ -8,14 +8,16 @@ A file is checked in full on load. The first problem (in file order) is raised a
 ``BarFileError`` naming the file, the CSV line (the header is line 1) or the parquet row
 (0-based), the ts and the column, with how many more rows have the same kind of problem.
 Given the contract's tick size, prices off its grid are such a problem too, and the bars
-carry the tick size on to the feature engine.
+carry the tick size on to the feature engine. A price <= 0 is a problem unless the contract
+allows negative prices (contracts.yml ``allows_negative_prices``: CL and NG), which the bars
+then carry on to the feature engine too.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -78,29 +80,33 @@ def find_bar_file(data_dir: str | Path, symbol: str) -> Path:
 
 
 def load_symbols(data_dir: str | Path, symbols: Iterable[str],
-                 tick_sizes: Mapping[str, float] | None = None) -> dict[str, BarArrays]:
+                 tick_sizes: Mapping[str, float] | None = None,
+                 negative_prices: Collection[str] = ()) -> dict[str, BarArrays]:
     """Bars of each symbol from its file in ``data_dir``, in the order given.
 
     ``tick_sizes`` (e.g. from the contract specs) is attached to each symbol's bars and its
-    prices are checked against it; a symbol it does not list gets no tick size.
+    prices are checked against it; a symbol it does not list gets no tick size. The symbols
+    in ``negative_prices`` (contracts that allow negative prices) may have prices <= 0.
     """
     ticks = tick_sizes or {}
-    return {s: load_bar_file(find_bar_file(data_dir, s), s, ticks.get(s)) for s in symbols}
+    return {s: load_bar_file(find_bar_file(data_dir, s), s, ticks.get(s),
+                             allows_negative_prices=s in negative_prices) for s in symbols}
 
 
-def load_bar_file(path: str | Path, symbol: str, tick_size: float | None = None) -> BarArrays:
+def load_bar_file(path: str | Path, symbol: str, tick_size: float | None = None, *,
+                  allows_negative_prices: bool = False) -> BarArrays:
     """Read and fully validate one bar file (format by suffix); prices on the ``tick_size``
-    grid when one is given."""
+    grid when one is given, and positive unless ``allows_negative_prices``."""
     file = Path(path)
     if file.suffix not in SUFFIXES:
         raise BarFileError(file, f"unknown bar file type {file.suffix!r}; expected one of {SUFFIXES}")
     if not file.is_file():
         raise BarFileError(file, f"bar file for {symbol!r} not found")
     table = _read_csv(file) if file.suffix == ".csv" else _read_parquet(file)
-    _validate(file, table, tick_size)
+    _validate(file, table, tick_size, None if allows_negative_prices else symbol)
     v = table.values
     return BarArrays(symbol, table.ts_ns, v["open"], v["high"], v["low"], v["close"], v["volume"],
-                     tick_size)
+                     tick_size, allows_negative_prices)
 
 
 @dataclass
@@ -230,7 +236,9 @@ def _off_grid(values: np.ndarray, tick_size: float | None) -> np.ndarray:
     return ~(np.abs(ticks - np.rint(ticks)) <= GRID_TOL)
 
 
-def _validate(file: Path, t: _Table, tick_size: float | None = None) -> None:
+def _validate(file: Path, t: _Table, tick_size: float | None = None, positive_for: str | None = None) -> None:
+    """Raise the first problem of ``t``; prices must be positive when ``positive_for`` names the
+    symbol (its contract does not allow negative prices)."""
     n = t.ts_ok.shape[0]
     if n == 0:
         raise BarFileError(file, "empty file (no bars)")
@@ -261,6 +269,8 @@ def _validate(file: Path, t: _Table, tick_size: float | None = None) -> None:
             (v["volume"] < 0, "volume", lambda i: f"volume {float(v['volume'][i])!r} is negative"),
             *[(finite[c] & _off_grid(v[c], tick_size), c, _not_on_grid(v, c, tick_size))
               for c in VALUE_COLUMNS[:4]],
+            *[(finite[c] & (v[c] <= 0), c, _not_positive(v, c, positive_for))
+              for c in VALUE_COLUMNS[:4] if positive_for is not None],
         ]
     firsts = [int(np.argmax(mask)) if mask.any() else n for mask, _, _ in checks]
     row = min(firsts)
@@ -280,6 +290,13 @@ def _where(t: _Table, i: int) -> str:
 def _not_on_grid(v: dict[str, np.ndarray], column: str, tick_size: float | None) -> Callable[[int], str]:
     def message(i: int) -> str:
         return f"{column} {float(v[column][i])!r} is not on the tick grid of {tick_size!r}"
+    return message
+
+
+def _not_positive(v: dict[str, np.ndarray], column: str, symbol: str | None) -> Callable[[int], str]:
+    def message(i: int) -> str:
+        return (f"{column} {float(v[column][i])!r} is not positive, and {symbol}'s contract does not allow "
+                "negative prices (contracts.yml allows_negative_prices)")
     return message
 
 

@@ -165,8 +165,9 @@ class MultiAlphaRunner:
                               file=self.cfg.source_file, key="runtime.data.source")
         symbols = ({s for st in self.strategies for s in st.symbols} | set(self.references)
                    | {s for syms in recovery.orphans.values() for s in syms})
-        ticks = {s: require(self.contracts, s, file=rt.contracts_path).tick_size for s in symbols}
-        bars = load_symbols(rt.data.path, sorted(symbols), tick_sizes=ticks)
+        specs = [require(self.contracts, s, file=rt.contracts_path) for s in symbols]
+        bars = load_symbols(rt.data.path, sorted(symbols), tick_sizes={c.symbol: c.tick_size for c in specs},
+                            negative_prices={c.symbol for c in specs if c.allows_negative_prices})
         return ReplaySource(bars, warmup_bars=rt.data.warmup_bars,
                             start=_pick(self.options.start, rt.data.start),
                             end=_pick(self.options.end, rt.data.end), resume_after_ns=recovery.resume_after_ns)
