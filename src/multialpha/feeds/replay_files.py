@@ -7,6 +7,9 @@ timezone-aware timestamp, int64 nanoseconds since the epoch (UTC) or such ISO st
 A file is checked in full on load. The first problem (in file order) is raised as a
 ``BarFileError`` naming the file, the CSV line (the header is line 1) or the parquet row
 (0-based), the ts and the column, with how many more rows have the same kind of problem.
+Bars most often spaced other than one hour apart (a daily file, say) are reported before
+anything else; bars starting while CME Globex is closed (the daily 16:00-17:00 Chicago halt,
+the weekend) are a problem too (``bar_times``).
 Given the contract's tick size, prices off its grid are such a problem too, and the bars
 carry the tick size on to the feature engine. A price <= 0 is a problem unless the contract
 allows negative prices (contracts.yml ``allows_negative_prices``: CL and NG), which the bars
@@ -20,7 +23,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -28,6 +31,7 @@ import pandas as pd
 from multialpha.errors import DataError
 from multialpha.features.bars import BAR_SECONDS, NS_PER_SECOND, BarArrays, iso_utc
 from multialpha.features.kernel import GRID_TOL
+from multialpha.feeds.bar_times import closed_times, off_spacing
 
 BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
 VALUE_COLUMNS = BAR_COLUMNS[1:]
@@ -249,6 +253,11 @@ def _validate(file: Path, t: _Table, tick_size: float | None = None, positive_fo
     dup, back = following.copy(), following.copy()
     dup[1:] = both & (step == 0)
     back[1:] = both & (step < 0)
+    on_hour = good & (t.ts_ns % _BAR_NS == 0)
+    spacing = off_spacing(t.ts_ns, on_hour[1:] & on_hour[:-1])
+    if spacing is not None:  # the whole file is other bars: say so before any row-level problem
+        _raise(file, t, spacing[0], "ts", lambda i: spacing[1])
+    weekend, halt = closed_times(t.ts_ns)
     v = t.values
     finite = {c: np.isfinite(v[c]) for c in VALUE_COLUMNS}
     with np.errstate(invalid="ignore"):
@@ -256,9 +265,13 @@ def _validate(file: Path, t: _Table, tick_size: float | None = None, positive_fo
             (t.blank, None, lambda i: "blank line"),
             (~t.ts_ok & ~t.blank, "ts", lambda i: "ts is empty or not an ISO-8601 timestamp"),
             (t.ts_ok & ~t.ts_aware, "ts", lambda i: "ts has no timezone (write e.g. 2024-01-02T14:00:00Z)"),
-            (good & (t.ts_ns % _BAR_NS != 0), "ts", lambda i: "ts is not on a clock hour"),
+            (good & ~on_hour, "ts", lambda i: "ts is not on a clock hour"),
             (dup, "ts", lambda i: f"duplicate ts (same as {_where(t, i - 1)})"),
             (back, "ts", lambda i: f"ts is earlier than the previous bar's ({_where(t, i - 1)}): out of order"),
+            (good & weekend, "ts", lambda i: "bar starts while CME Globex is closed for the weekend "
+                                             "(Friday 16:00 to Sunday 17:00 Chicago)"),
+            (good & halt, "ts", lambda i: "bar starts in CME Globex's daily maintenance halt "
+                                          "(16:00-17:00 Chicago)"),
             *[(~finite[c] & ~t.blank, c, _bad_number(t, c)) for c in VALUE_COLUMNS],
             (v["high"] < np.maximum(v["open"], v["close"]), "high",
              lambda i: f"high {float(v['high'][i])!r} is below max(open, close) "
@@ -276,8 +289,13 @@ def _validate(file: Path, t: _Table, tick_size: float | None = None, positive_fo
     row = min(firsts)
     if row == n:
         return
-    kind = firsts.index(row)
-    mask, column, message = checks[kind]
+    mask, column, message = checks[firsts.index(row)]
+    _raise(file, t, mask, column, message)
+
+
+def _raise(file: Path, t: _Table, mask: np.ndarray, column: str | None, message: Callable[[int], str]) -> NoReturn:
+    """The error for the first row of ``mask``, counting the others."""
+    row = int(np.argmax(mask))
     ts = None if t.blank[row] else t.ts_text(row)
     raise BarFileError(file, message(row), ts=ts, column=column, more=int(mask.sum()) - 1,
                        **t.locate(row))
