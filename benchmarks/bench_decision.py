@@ -460,10 +460,11 @@ def stage_timings(inputs: Inputs) -> Stages:
     symbols = ["ES", *REFERENCES]
     contracts = load_contracts(CONTRACTS)
     ticks = {s: contracts[s].tick_size for s in symbols}
-    bars = load_symbols(inputs.data, symbols, tick_sizes=ticks)
+    negative = {s for s in symbols if contracts[s].allows_negative_prices}
+    bars = load_symbols(inputs.data, symbols, tick_sizes=ticks, negative_prices=negative)
     bundle = load_model_bundle("ES", inputs.models / "ibs_a")
     names = bundle.features
-    book = FeatureBook(ticks)
+    book = FeatureBook(ticks, negative)
     events = sorted((int(b.ts[i]), s, i) for s, b in bars.items() for i in range(len(b)))
     update_ns: list[int] = []
     row_ns: list[int] = []

@@ -189,7 +189,8 @@ def run() -> dict[str, Any]:
             config_path = daemon_setup(root, cut, case.symbols, params)
             # Research reads the very files the daemon replays (references only feed features).
             bars = load_symbols(root / "data", case.symbols,
-                                tick_sizes={s: contracts[s].tick_size for s in case.symbols})
+                                tick_sizes={s: contracts[s].tick_size for s in case.symbols},
+                                negative_prices={s for s in case.symbols if contracts[s].allows_negative_prices})
             bars.update({r: cut[r] for r in REFERENCES})
             n_bars = sum(len(bars[s]) for s in case.symbols)
             report, daemon_secs = run_daemon(config_path)

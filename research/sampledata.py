@@ -216,7 +216,7 @@ def generate_sample_bars(symbols: Iterable[str] = DEFAULT_SYMBOLS, start: date =
     for s in wanted:
         o, h, lo, c, v = (np.ascontiguousarray(arrays[f][:, names.index(s)])
                           for f in ("open", "high", "low", "close", "volume"))
-        out[s] = BarArrays(s, ts.copy(), o, h, lo, c, v, specs[s].tick_size)
+        out[s] = BarArrays(s, ts.copy(), o, h, lo, c, v, specs[s].tick_size, specs[s].allows_negative_prices)
     return out
 
 

@@ -34,3 +34,16 @@ def test_inconsistent_tick_value_names_file_and_key(tmp_path):
 def test_unknown_symbol_is_named():
     with pytest.raises(ConfigError, match="'ZZ'"):
         require(load_contracts(REPO_CONTRACTS), "ZZ")
+
+
+def test_only_nymex_energy_contracts_allow_negative_prices():
+    specs = load_contracts(REPO_CONTRACTS)
+    assert {s for s, c in specs.items() if c.allows_negative_prices} == {"CL", "NG"}
+
+
+def test_allows_negative_prices_must_be_true_or_false(tmp_path):
+    f = tmp_path / "contracts.yml"
+    f.write_text("contracts:\n  CL: {name: x, exchange: NYMEX, point_value: 1000, tick_size: 0.01, tick_value: 10,"
+                 " commission_per_side: 2, calendar: CMEGlobex_Crude, allows_negative_prices: 'yes'}\n")
+    with pytest.raises(ConfigError, match=r"contracts.yml: contracts.CL.allows_negative_prices: must be true or false"):
+        load_contracts(f)

@@ -154,8 +154,9 @@ def train_demo_bundles(data_dir: Path, config_path: Path, out_dir: Path, *, cont
     if strategies:
         plan = {k: v for k, v in plan.items() if k in strategies}
     symbols = sorted({s for p in plan.values() for s in p["symbols"]} | set(references))
-    ticks = {s: require(contracts, s, file=contracts_path).tick_size for s in symbols}
-    bars = load_symbols(data_dir, symbols, tick_sizes=ticks)
+    specs = [require(contracts, s, file=contracts_path) for s in symbols]
+    bars = load_symbols(data_dir, symbols, tick_sizes={c.symbol: c.tick_size for c in specs},
+                        negative_prices={c.symbol for c in specs if c.allows_negative_prices})
     refs = {r: reference_features(bars[r]) for r in references}  # once, for every symbol
     features = list(DEMO_BASE_FEATURES) + [f"{r}_{k}" for r in references for k in REF_SUFFIXES]
     written = []

@@ -14,6 +14,7 @@ from multialpha.errors import ConfigError
 
 DEFAULT_CONTRACTS_FILE = Path("config") / "contracts.yml"
 _FIELDS = ("name", "exchange", "point_value", "tick_size", "tick_value", "commission_per_side", "calendar")
+_OPTIONAL = {"allows_negative_prices": False}  # field -> value when absent
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class ContractSpec:
     tick_value: float  # USD per tick
     commission_per_side: float  # USD per contract per side
     calendar: str  # pandas-market-calendars name
+    # The exchange lets the price go to zero or below (NYMEX energy since April 2020): bar
+    # files and the feature engine accept such prices for this contract only.
+    allows_negative_prices: bool = False
 
     def gross_pnl(self, entry_price: float, exit_price: float, quantity: int) -> float:
         """Long P&L in USD before commission."""
@@ -43,7 +47,7 @@ def _spec(symbol: str, raw: Any, file: Path) -> ContractSpec:
     key = f"contracts.{symbol}"
     if not isinstance(raw, Mapping):
         raise ConfigError("must be a mapping", file=file, key=key)
-    unknown = sorted(set(raw) - set(_FIELDS))
+    unknown = sorted(set(raw) - set(_FIELDS) - set(_OPTIONAL))
     if unknown:
         raise ConfigError(f"unknown field(s) {unknown}", file=file, key=key)
     missing = [f for f in _FIELDS if f not in raw]
@@ -57,13 +61,17 @@ def _spec(symbol: str, raw: Any, file: Path) -> ContractSpec:
         if v < 0 or (v == 0 and f != "commission_per_side"):
             raise ConfigError("must be positive", file=file, key=f"{key}.{f}", value=v, show_value=True)
         numbers[f] = float(v)
+    negative = raw.get("allows_negative_prices", _OPTIONAL["allows_negative_prices"])
+    if not isinstance(negative, bool):
+        raise ConfigError("must be true or false", file=file, key=f"{key}.allows_negative_prices",
+                          value=negative, show_value=True)
     expected = numbers["tick_size"] * numbers["point_value"]
     if not math.isclose(expected, numbers["tick_value"], rel_tol=1e-9):
         raise ConfigError(
             f"tick_value {numbers['tick_value']} != tick_size * point_value = {expected}",
             file=file, key=f"{key}.tick_value")
     return ContractSpec(symbol=symbol, name=str(raw["name"]), exchange=str(raw["exchange"]),
-                        calendar=str(raw["calendar"]), **numbers)
+                        calendar=str(raw["calendar"]), allows_negative_prices=negative, **numbers)
 
 
 def load_contracts(path: str | Path = DEFAULT_CONTRACTS_FILE) -> dict[str, ContractSpec]:

@@ -9,8 +9,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from multialpha.calendar import EXCHANGE_TZ
+from multialpha.calendar import EXCHANGE_TZ, is_trade_date
 from multialpha.features import BarArrays
+from multialpha.features.daily import exchange_offset_ns, roll_days
 
 NS = 1_000_000_000
 
@@ -33,6 +34,23 @@ def weekdays(first: date, count: int) -> list[date]:
             days.append(d)
         d += timedelta(days=1)
     return days
+
+
+def trade_dates(first: date, count: int) -> list[date]:
+    """``count`` CME trade dates from ``first`` on (weekdays less CME holidays)."""
+    days, d = [], first
+    while len(days) < count:
+        if is_trade_date(d):
+            days.append(d)
+        d += timedelta(days=1)
+    return days
+
+
+def weekday_hours(ts: np.ndarray) -> np.ndarray:
+    """The bar starts of ``ts`` (int64 ns) in Globex's week: from Sunday 17:00 to Friday 17:00
+    Chicago (the 17:00-roll date is a weekday)."""
+    roll = roll_days(ts + exchange_offset_ns(ts))
+    return ts[(roll + 3) % 7 < 5]
 
 
 def bars_from(symbol: str, ts: Sequence[int], ohlcv: Sequence[Sequence[float]], tick_size: float = 0.01
@@ -63,5 +81,6 @@ def random_bars(symbol: str, sessions: int, seed: int, first: date = date(2023, 
 @pytest.fixture
 def build() -> SimpleNamespace:
     """The builders above, for tests (conftest modules are not importable by name)."""
-    return SimpleNamespace(utc_ns=utc_ns, session_ts=session_ts, weekdays=weekdays,
-                           bars_from=bars_from, random_bars=random_bars, on_grid=on_grid)
+    return SimpleNamespace(utc_ns=utc_ns, session_ts=session_ts, weekdays=weekdays, trade_dates=trade_dates,
+                           weekday_hours=weekday_hours, bars_from=bars_from, random_bars=random_bars,
+                           on_grid=on_grid)

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from multialpha.calendar import TABLE_FIRST_DAY
 from multialpha.features import BASE_FEATURES, REQUIRED_HISTORY_BARS, feature_catalog, unknown_features
-from multialpha.features.catalog import MAX_BARS_PER_SESSION, REF_DAILY_Z_SESSIONS, ref_feature_parts
+from multialpha.features.catalog import (
+    HOLIDAY_WEEKDAYS,
+    MAX_BARS_PER_WEEKDAY,
+    REF_DAILY_Z_SESSIONS,
+    ref_feature_parts,
+)
+from multialpha.features.daily import trade_day_table
 
 
 def test_catalog_lists_base_features_then_four_per_reference_symbol() -> None:
@@ -28,6 +37,18 @@ def test_reference_feature_names_split_at_the_known_suffix() -> None:
     assert ref_feature_parts("prev_day_return") is None
 
 
-def test_required_history_covers_twenty_completed_sessions_of_the_longest_day() -> None:
-    # The close of the 20th session back, every bar of the 19 in between, the current session.
-    assert REQUIRED_HISTORY_BARS == 1 + REF_DAILY_Z_SESSIONS * MAX_BARS_PER_SESSION == 501
+def test_required_history_covers_twenty_completed_sessions_of_the_longest_days() -> None:
+    # The close of the 20th session back, every bar of the 19 in between, the current session;
+    # those 20 sessions may take in the hours of up to HOLIDAY_WEEKDAYS holidays.
+    assert REQUIRED_HISTORY_BARS == 1 + (REF_DAILY_Z_SESSIONS + HOLIDAY_WEEKDAYS) * MAX_BARS_PER_WEEKDAY == 577
+
+
+def test_no_run_of_up_to_21_sessions_takes_in_more_than_holiday_weekdays_non_trade_weekdays() -> None:
+    table = trade_day_table()
+    trade = np.unique(table)  # every trade date of the table's years, in order
+    weekday = ((np.arange(trade[0], trade[-1] + 1) + 3) % 7) < 5
+    weekdays_before = np.concatenate(([0], np.cumsum(weekday)))  # weekdays in [trade[0], day)
+    at = weekdays_before[trade - trade[0] + 1]  # weekdays in [trade[0], trade date]
+    worst = max(int(np.max(at[k:] - at[:-k])) - k for k in range(1, 22))
+    assert worst == HOLIDAY_WEEKDAYS
+    assert int(table[0]) >= TABLE_FIRST_DAY

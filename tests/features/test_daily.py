@@ -88,9 +88,12 @@ def test_a_first_session_joined_late_has_unknown_open_high_low_but_a_known_close
     assert d.close.tolist() == [11.0, 11.0] and d.high[1] == 12.0
 
 
-def test_the_engine_keeps_sessions_as_the_calendar_does_around_the_clock_across_both_dst_changes() -> None:
-    # Every hour from February to December 2024: sessions of 23, 24 and 25 bars. The compiled
-    # engine's session roll, weekday, month and close hour against the vectorized functions.
+def test_the_engine_keeps_sessions_as_the_calendar_does_around_the_clock_across_dst_and_holidays() -> None:
+    # Every hour from February to December 2024. A session holds every hour from the previous
+    # trade date's 17:00 roll: 24 bars on an ordinary weekday, 48 after a midweek holiday, 72
+    # from Friday to Monday (71 and 73 on the DST weekends), 96 with a Friday or Monday holiday.
+    # The compiled engine's session roll, weekday, month and close hour against the vectorized
+    # functions.
     start = np.datetime64("2024-02-01T00:00", "ns").astype(np.int64)
     ts = start + np.arange(24 * 320, dtype=np.int64) * 3600 * NS
     close = 100.0 + (np.arange(ts.shape[0]) % 7)
@@ -102,7 +105,7 @@ def test_the_engine_keeps_sessions_as_the_calendar_does_around_the_clock_across_
     assert f[:, 1].tolist() == month_of(days).tolist()
     assert f[:, 2].tolist() == exchange_hour(bars.close_ts).tolist()
     d = daily_bars(bars)
-    assert sorted(set(np.bincount(d.sessions.bar_session)[1:-1].tolist())) == [23, 24, 25]
+    assert sorted(set(np.bincount(d.sessions.bar_session)[1:-1].tolist())) == [24, 48, 71, 72, 73, 96]
     row = d.sessions.bar_session
     later = row > 0
     expected_return = bars.close[later] / d.close[row[later] - 1] - 1
@@ -126,3 +129,38 @@ def test_exchange_minutes_match_zoneinfo_hour_by_hour_over_several_years():
     ts = pd.date_range("2022-12-31 20:00", "2026-01-02", freq="h", tz="UTC")
     local = ts.tz_convert("America/Chicago")
     assert np.array_equal(exchange_minutes(ts.as_unit("ns").asi8), (local.hour * 60 + local.minute).to_numpy())
+
+
+def test_trading_day_ids_equal_the_calendar_trade_date_for_every_hour_of_two_years() -> None:
+    ts = pd.date_range("2023-01-01", "2024-12-31 23:00", freq="h", tz="UTC")
+    expected = [_day_id(trading_day(t.to_pydatetime())) for t in ts]
+    assert trading_day_ids(ts.as_unit("ns").asi8).tolist() == expected
+
+
+@pytest.mark.parametrize(("holiday", "trade_date"), [(date(2024, 1, 15), date(2024, 1, 16)),  # MLK day
+                                                     (date(2024, 7, 4), date(2024, 7, 5)),
+                                                     (date(2024, 11, 28), date(2024, 11, 29))])  # Thanksgiving
+def test_a_holidays_globex_hours_join_the_next_trade_dates_session_in_both_engines(
+        build, holiday: date, trade_date: date) -> None:
+    before = holiday - timedelta(days=3 if holiday.weekday() == 0 else 1)
+    # The session before, the holiday's hours until the 12:00 early halt, the next trade date.
+    ts = build.session_ts(before) + build.session_ts(holiday, range(19)) + build.session_ts(trade_date)
+    bars = build.bars_from("ES", ts, [(100 + k, 101 + k, 99 + k, 100 + k, 1.0) for k in range(len(ts))])
+    d = daily_bars(bars)
+    assert d.day.tolist() == [_day_id(before), _day_id(trade_date)]
+    assert d.sessions.first.tolist() == [0, 23] and d.open[1] == 123.0 and d.volume[1] == 19 + 23
+    f = compute_features(bars, ["dow", "month", "day_return"])
+    assert f[23:, 0].tolist() == [float(trade_date.weekday())] * (19 + 23)
+    assert f[23, 2] == 123.0 / 122.0 - 1  # against the close of the session before
+
+
+def test_data_starting_at_a_holidays_17_00_reopen_has_a_partial_first_session(build) -> None:
+    # On 2024-01-15 17:00 the session of 2024-01-16 is already open since Sunday evening.
+    late = build.bars_from("ES", build.session_ts(date(2024, 1, 16)), [(10, 12, 9, 11, 1)] * 23)
+    assert not daily_bars(late).sessions.first_complete
+    assert np.isnan(compute_features(late, ["daily_ibs"])).all()
+    # From the Sunday 17:00 open (MLK day's hours included) it is complete.
+    ts = build.session_ts(date(2024, 1, 15), range(19)) + build.session_ts(date(2024, 1, 16))
+    full = build.bars_from("ES", ts, [(10, 12, 9, 11, 1)] * len(ts))
+    assert daily_bars(full).sessions.first_complete
+    assert compute_features(full, ["daily_ibs"])[-1, 0] == pytest.approx(2 / 3)

@@ -203,7 +203,7 @@ def test_daily_ibs_is_unknown_while_the_first_session_is_only_partly_present(bui
 
 def test_reference_features_align_as_of_the_bar_start(build) -> None:
     # R: one bar a session at 08:00 CT over 21 sessions; closes 1 .. 20, then 30.
-    days = build.weekdays(date(2024, 1, 2), 21)
+    days = build.trade_dates(date(2024, 1, 2), 21)
     r_ts = [build.session_ts(d, [15])[0] for d in days]
     r_close = list(np.arange(1.0, 21.0)) + [30.0]
     ref = build.bars_from("R", r_ts, [[c, c, c, c, 1] for c in r_close])
@@ -272,10 +272,12 @@ def test_latest_on_a_tail_equals_full_history_exactly(build) -> None:
         assert np.array_equal(latest, full[end - 1], equal_nan=True), end
 
 
-def test_latest_on_a_tail_equals_full_history_for_around_the_clock_bars_across_dst(build) -> None:
-    # Hourly bars every hour (25 in the trading day of 3 Nov 2024): the longest sessions.
+def test_latest_on_a_tail_equals_full_history_for_every_weekday_hour_across_dst_and_holidays(build) -> None:
+    # A bar every hour of Globex's week (24 a weekday, the 16:00 halt hour included), across the
+    # November DST change and Labor Day, Thanksgiving and Christmas, whose hours join the next
+    # trade date's session: the longest sessions.
     start = np.datetime64("2024-09-01T00:00", "ns").astype(np.int64)
-    ts = start + np.arange(24 * 80, dtype=np.int64) * NS_HOUR
+    ts = build.weekday_hours(start + np.arange(24 * 120, dtype=np.int64) * NS_HOUR)
     rng = np.random.default_rng(4)
     close = build.on_grid(50 * np.exp(np.cumsum(rng.normal(0, 0.01, ts.shape[0]))), 0.05)
     volume = rng.integers(0, 50, ts.shape[0]).astype(np.float64)
@@ -356,7 +358,8 @@ def test_window_sums_stay_exact_at_the_largest_prices_and_volumes_accepted() -> 
     low = np.minimum(close, rng.integers(-MAX_TICKS, MAX_TICKS + 1, n))
     volume = rng.choice([0, MAX_VOLUME], n)
     ts = np.arange(n, dtype=np.int64) * NS_HOUR
-    bars = BarArrays("ES", ts, close * 1.0, high * 1.0, low * 1.0, close * 1.0, volume * 1.0, 1.0)
+    bars = BarArrays("CL", ts, close * 1.0, high * 1.0, low * 1.0, close * 1.0, volume * 1.0, 1.0,
+                     allows_negative_prices=True)
     f = compute_features(bars, ["close_z20", "volume_z", "atr_z"])
 
     def z(window: list[int]) -> float:

@@ -19,6 +19,7 @@ from multialpha.features import (
     compute_features,
     feature_catalog,
 )
+from multialpha.features.daily import exchange_offset_ns, roll_days
 from multialpha.strategy.indicators import atr_series
 
 NS_HOUR = 3600 * 1_000_000_000
@@ -53,10 +54,13 @@ def _walk(symbol: str, ts: np.ndarray, tick: float, seed: int, flat_share: float
 
 
 def _series(start: int, n: int, seed: int, gap_share: float) -> np.ndarray:
-    """Hour-aligned bar starts: mostly one hour apart, with gaps (hours to whole weekends)."""
+    """``n`` hour-aligned bar starts in Globex's week (Sunday 17:00 to Friday 17:00 Chicago):
+    mostly one hour apart, with gaps (hours to whole days)."""
     rng = np.random.default_rng(seed)
-    steps = np.where(rng.random(n) < gap_share, rng.choice([2, 3, 5, 24, 49, 65], n), 1)
-    return start + np.cumsum(steps).astype(np.int64) * NS_HOUR
+    steps = np.where(rng.random(2 * n) < gap_share, rng.choice([2, 3, 5, 24, 49, 65], 2 * n), 1)
+    ts = start + np.cumsum(steps).astype(np.int64) * NS_HOUR
+    roll = roll_days(ts + exchange_offset_ns(ts))
+    return ts[(roll + 3) % 7 < 5][:n]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

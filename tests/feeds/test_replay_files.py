@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -31,6 +32,16 @@ GOOD = [
 ]
 
 
+def _globex_hours(n: int) -> np.ndarray:
+    """``n`` hour starts from T0 on, leaving out the hours CME Globex is closed: the daily
+    16:00-17:00 Chicago halt and Friday 16:00 to Sunday 17:00."""
+    hours = pd.DatetimeIndex(T0 + np.arange(3 * n, dtype=np.int64) * HOUR_NS, tz="UTC")
+    local = hours.tz_convert("America/Chicago")
+    weekend = (((local.day_of_week == 4) & (local.hour >= 16)) | (local.day_of_week == 5)
+               | ((local.day_of_week == 6) & (local.hour < 17)))
+    return hours.asi8[~weekend & (local.hour != 16)][:n]
+
+
 def _bars(n: int = 4, symbol: str = "ES") -> BarArrays:
     rng = np.random.default_rng(0)
     close = np.round(100 + np.cumsum(rng.normal(0, 0.5, n)), 2)
@@ -38,7 +49,7 @@ def _bars(n: int = 4, symbol: str = "ES") -> BarArrays:
     high = np.maximum(open_, close) + 0.25
     low = np.minimum(open_, close) - 0.25
     volume = rng.integers(1, 5000, n).astype(np.float64)
-    return BarArrays(symbol, T0 + np.arange(n, dtype=np.int64) * HOUR_NS, open_, high, low, close, volume)
+    return BarArrays(symbol, _globex_hours(n), open_, high, low, close, volume)
 
 
 def _csv(tmp_path: Path, lines: list[str], name: str = "ES.csv") -> Path:
@@ -253,3 +264,63 @@ def test_an_unknown_suffix_is_rejected(tmp_path: Path) -> None:
         load_bar_file(tmp_path / "ES.txt", "ES")
     with pytest.raises(ValueError, match="unknown bar file type"):
         write_bar_file(tmp_path / "ES.txt", _bars())
+
+
+def test_a_price_at_or_below_zero_is_refused_unless_the_contract_allows_negative_prices(tmp_path: Path) -> None:
+    lines = [HEADER, *GOOD[:2], "2024-01-02T16:00:00Z,0.5,0.75,-1.25,-0.5,1500",
+             "2024-01-02T17:00:00Z,-0.5,0.0,-0.75,0.0,700"]
+    path = _csv(tmp_path, lines, "CL.csv")
+    with pytest.raises(BarFileError) as info:
+        load_bar_file(path, "CL", 0.01)
+    err = info.value
+    assert (err.line, err.ts, err.column, err.more) == (4, "'2024-01-02T16:00:00Z'", "low", 1)
+    assert "low -1.25 is not positive, and CL's contract does not allow negative prices" in str(err)
+    bars = load_bar_file(path, "CL", 0.01, allows_negative_prices=True)
+    assert bars.allows_negative_prices and bars.close.tolist()[2:] == [-0.5, 0.0]
+    assert bars.tail(2).allows_negative_prices
+    loaded = load_symbols(tmp_path, ["CL"], tick_sizes={"CL": 0.01}, negative_prices={"CL"})
+    assert loaded["CL"].allows_negative_prices
+
+
+# --- bars the exchange could not have printed ----------------------------------------------------
+
+
+def test_daily_bars_are_refused_as_not_one_hour_apart(tmp_path: Path) -> None:
+    days = pd.bdate_range("2024-01-02", periods=30).tz_localize("UTC")  # 18:00 Chicago, the evening before
+    lines = [HEADER, *(f"{d:%Y-%m-%dT%H:%M:%SZ},100.0,101.0,99.0,100.5,5000" for d in days)]
+    err = _error(_csv(tmp_path, lines))
+    assert "bars are 24 hours apart, not 1 hour: is this a daily file?" in str(err)
+    assert (err.line, err.ts, err.column) == (3, "'2024-01-03T00:00:00Z'", "ts")
+    assert err.more == 22  # 29 gaps: 23 of 24 hours (this one and 22 more), 6 weekends of 72 hours
+
+
+def test_two_hour_bars_are_refused_and_hourly_bars_with_gaps_are_not(tmp_path: Path) -> None:
+    bars = _bars(40)
+    err = _error(write_bar_file(tmp_path / "ES.csv", bars.slice(slice(0, None, 2))))
+    assert "bars are 2 hours apart, not 1 hour: is this a file of 2-hour bars?" in str(err)
+    gappy = bars.slice(slice(0, None, 3)).ts  # every third bar dropped and every hour kept twice
+    keep = np.isin(bars.ts, np.union1d(gappy, gappy + HOUR_NS))
+    path = write_bar_file(tmp_path / "ES.csv", BarArrays("ES", *(getattr(bars, f)[keep] for f in
+                                                                 ("ts", "open", "high", "low", "close", "volume"))))
+    assert len(load_bar_file(path, "ES")) == int(keep.sum())
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ("2024-01-02T22:00:00Z", "daily maintenance halt (16:00-17:00 Chicago)"),  # Tuesday 16:00 CST
+    ("2024-07-02T21:00:00Z", "daily maintenance halt (16:00-17:00 Chicago)"),  # Tuesday 16:00 CDT
+    ("2024-01-05T22:00:00Z", "closed for the weekend (Friday 16:00 to Sunday 17:00 Chicago)"),  # Friday 16:00
+    ("2024-01-06T15:00:00Z", "closed for the weekend"),  # Saturday
+    ("2024-01-07T22:00:00Z", "closed for the weekend"),  # Sunday 16:00 CST
+])
+def test_a_bar_starting_while_globex_is_closed_is_refused(tmp_path: Path, line: str, words: str) -> None:
+    rows = [HEADER, *GOOD[:3], f"{line},100.25,100.5,99.5,100.0,700"]
+    err = _error(_csv(tmp_path, rows))
+    assert (err.line, err.ts, err.column, err.more) == (5, repr(line), "ts", 0)
+    assert f"bar starts {'in' if 'halt' in words else 'while'} CME Globex" in str(err) and words in str(err)
+
+
+def test_the_sunday_17_00_open_and_the_15_00_bar_before_the_halt_are_accepted(tmp_path: Path) -> None:
+    rows = [HEADER, "2024-01-05T21:00:00Z,1,2,0.5,1.5,10",  # Friday 15:00 CST, the week's last hour
+            "2024-01-07T23:00:00Z,1,2,0.5,1.5,10",  # Sunday 17:00 CST
+            "2024-01-08T00:00:00Z,1,2,0.5,1.5,10", "2024-01-08T01:00:00Z,1,2,0.5,1.5,10"]
+    assert len(load_bar_file(_csv(tmp_path, rows), "ES")) == 4

@@ -1,4 +1,5 @@
-"""The coordinator's day follows the CME trading day (17:00 America/Chicago), DST included."""
+"""The coordinator's day follows the CME trade date (17:00 America/Chicago roll, DST, weekends
+and holidays included)."""
 
 from __future__ import annotations
 
@@ -16,29 +17,31 @@ def Z(text: str) -> datetime:
 
 # UTC instant -> trading day. Chicago is UTC-6 (CST) until 2024-03-10 02:00 and from
 # 2024-11-03 02:00, UTC-5 (CDT) in between; so the 17:00 roll is 23:00Z in winter, 22:00Z in summer.
+# Weekends and CME holidays are no trade dates: their hours belong to the next trade date.
 CASES = [
     ("2024-03-07T22:59", date(2024, 3, 7)),   # Thu 16:59 CST
     ("2024-03-07T23:00", date(2024, 3, 8)),   # Thu 17:00 CST
-    ("2024-03-10T21:59", date(2024, 3, 10)),  # Sun 16:59 CDT, the day clocks spring forward
+    ("2024-03-10T21:59", date(2024, 3, 11)),  # Sun 16:59 CDT, the day clocks spring forward: Monday
     ("2024-03-10T22:00", date(2024, 3, 11)),  # Sun 17:00 CDT: the week opens (would be 16:00 in CST)
     ("2024-03-11T21:59", date(2024, 3, 11)),  # Mon 16:59 CDT
     ("2024-03-11T22:00", date(2024, 3, 12)),  # Mon 17:00 CDT
     ("2024-03-12T23:30", date(2024, 3, 13)),  # Tue 18:30 CDT
     ("2024-03-13T00:30", date(2024, 3, 13)),  # same trading day across UTC midnight
     ("2024-11-01T21:59", date(2024, 11, 1)),  # Fri 16:59 CDT
-    ("2024-11-01T22:00", date(2024, 11, 2)),  # Fri 17:00 CDT
-    ("2024-11-03T22:00", date(2024, 11, 3)),  # Sun 16:00 CST, the day clocks fall back (17:00 in CDT)
-    ("2024-11-03T22:59", date(2024, 11, 3)),  # Sun 16:59 CST
+    ("2024-11-01T22:00", date(2024, 11, 4)),  # Fri 17:00 CDT: Monday
+    ("2024-11-03T22:00", date(2024, 11, 4)),  # Sun 16:00 CST, the day clocks fall back (17:00 in CDT)
+    ("2024-11-03T22:59", date(2024, 11, 4)),  # Sun 16:59 CST
     ("2024-11-03T23:00", date(2024, 11, 4)),  # Sun 17:00 CST: the week opens
     ("2024-11-04T22:59", date(2024, 11, 4)),  # Mon 16:59 CST
     ("2024-11-04T23:00", date(2024, 11, 5)),  # Mon 17:00 CST
+    ("2024-11-28T16:00", date(2024, 11, 29)),  # Thanksgiving 10:00 CST, before the early halt
 ]
 
 
 @pytest.mark.parametrize(("instant", "expected"), CASES)
 def test_roll_moves_to_cme_trading_day_of_utc_instant(contracts, instant: str, expected: date) -> None:
     at = Z(instant)
-    clock = ManualClock(at - timedelta(days=2))
+    clock = ManualClock(at - timedelta(days=4))
     pc = PortfolioCoordinator([StrategyLimits("ibs", frozenset({"ES"}))], AccountLimits(), contracts, clock)
     assert pc.roll(at) is True
     assert pc.trading_day == expected
@@ -68,8 +71,8 @@ def _stopped_coordinator(make, clock, at: datetime):
     ("2024-03-07T15:00", "2024-03-07T22:59", "2024-03-07T23:00", date(2024, 3, 8)),
     # first weekday after clocks spring forward: 17:00 CDT = 22:00Z
     ("2024-03-11T15:00", "2024-03-11T21:59", "2024-03-11T22:00", date(2024, 3, 12)),
-    # last weekday before clocks fall back: 17:00 CDT = 22:00Z
-    ("2024-11-01T15:00", "2024-11-01T21:59", "2024-11-01T22:00", date(2024, 11, 2)),
+    # last weekday before clocks fall back: 17:00 CDT = 22:00Z, Friday: the next trade date is Monday
+    ("2024-11-01T15:00", "2024-11-01T21:59", "2024-11-01T22:00", date(2024, 11, 4)),
     # first weekday after clocks fall back: 17:00 CST = 23:00Z
     ("2024-11-04T15:00", "2024-11-04T22:59", "2024-11-04T23:00", date(2024, 11, 5)),
 ])

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from sklearn.ensemble import RandomForestClassifier
 
+from multialpha.calendar import EXCHANGE_TZ
 from multialpha.config import AppConfig, load_app_config
 from multialpha.contracts import load_contracts
 from multialpha.execution.sink import WebhookSink
@@ -28,9 +29,19 @@ T0 = datetime(2024, 3, 5, 14, tzinfo=UTC)  # a Tuesday, 08:00 in Chicago
 
 def hourly_bars(symbol: str, ohlc: Sequence[tuple[float, float, float, float]], *, start: datetime = T0,
                 volume: float = 1000.0) -> BarArrays:
-    """Bars one hour apart from ``start`` (bar start times), with the contract's tick size."""
+    """Bars one hour apart from ``start`` (bar start times) in CME Globex hours (the 16:00-17:00
+    Chicago halt and the weekend left out), with the contract's tick size."""
     n = len(ohlc)
-    ts = np.array([int((start + i * HOUR).timestamp()) * NS_PER_SECOND for i in range(n)], dtype=np.int64)
+    starts: list[datetime] = []
+    at = start
+    while len(starts) < n:
+        local = at.astimezone(EXCHANGE_TZ)
+        weekend = (local.weekday() == 4 and local.hour >= 16) or local.weekday() == 5 or \
+            (local.weekday() == 6 and local.hour < 17)
+        if local.hour != 16 and not weekend:
+            starts.append(at)
+        at += HOUR
+    ts = np.array([int(t.timestamp()) * NS_PER_SECOND for t in starts], dtype=np.int64)
     a = np.asarray(ohlc, dtype=np.float64).reshape(n, 4)
     return BarArrays(symbol, ts, a[:, 0].copy(), a[:, 1].copy(), a[:, 2].copy(), a[:, 3].copy(),
                      np.full(n, volume), load_contracts(CONTRACTS)[symbol].tick_size)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from multialpha.errors import WorkerError
 from multialpha.runner import MultiAlphaRunner, RunOptions
 
-from .conftest import T0, MakeSetup, hourly_bars
+from .conftest import MakeSetup, hourly_bars
 
 FLAT = (5000.0, 5005.0, 4995.0, 5000.0)  # IBS 0.5: neither entry nor exit
 PARAMS = {"session_start": "00:00", "session_end": "23:59", "stop_type": "percent", "stop_pct": 0.01,
@@ -30,7 +30,8 @@ SCRIPT = [
 
 
 def _close_iso(i: int) -> str:
-    return (T0 + timedelta(hours=i + 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    start = datetime.fromtimestamp(int(hourly_bars("ES", SCRIPT).ts[i]) // 1_000_000_000, UTC)
+    return (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _payload(strategy: str, action: str, i: int, price: float, reason: str, score: float | None = 1.0,
@@ -123,8 +124,8 @@ def test_daily_stop_flattens_the_other_open_position(make_setup: MakeSetup):
     assert exits == [("ES", "daily_stop", _close_iso(5)), ("NQ", "daily_stop", _close_iso(5))]
     assert [s["scope"] for s in report.daily_stops] == ["t1"]
     buys = [r["body"]["time"] for r in setup.sink.received if r["body"]["action"] == "buy" and r["body"]["ticker"] == "ES"]
-    # Bars 6 and 7 (15:00 and 16:00 Chicago) are blocked; bar 8 closes at 17:00 Chicago, the
-    # next CME trading day, so the stop has cleared.
+    # Bars 6 and 7 (closing 15:00 and 16:00 Chicago) are blocked; bar 8 starts at 17:00 Chicago
+    # after the daily halt, the next CME trading day, so the stop has cleared.
     assert buys == [_close_iso(4), _close_iso(8)]
     assert report.strategies["t1"]["ES"]["blocked"] == {"strategy_daily_stop": 2}
 

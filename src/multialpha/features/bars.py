@@ -23,7 +23,8 @@ class BarArrays:
     to a clock hour (the Databento ``ts_event`` convention). A bar's decision time is its
     close, ``ts + 1h``. Prices and volume are float64. ``tick_size`` is the contract's price
     increment; the feature engine needs it (it works in whole ticks) and rejects prices off
-    that grid.
+    that grid. ``allows_negative_prices`` is the contract's (contracts.yml): without it the
+    engine rejects prices <= 0.
     """
 
     symbol: str
@@ -34,6 +35,7 @@ class BarArrays:
     close: np.ndarray
     volume: np.ndarray
     tick_size: float | None = None
+    allows_negative_prices: bool = False
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])
@@ -45,11 +47,15 @@ class BarArrays:
 
     def slice(self, s: slice) -> BarArrays:
         return BarArrays(self.symbol, self.ts[s], self.open[s], self.high[s], self.low[s],
-                         self.close[s], self.volume[s], self.tick_size)
+                         self.close[s], self.volume[s], self.tick_size, self.allows_negative_prices)
 
     def with_tick_size(self, tick_size: float | None) -> BarArrays:
         """The same bars (no copies) with the contract's tick size attached."""
         return replace(self, tick_size=tick_size)
+
+    def with_negative_prices(self, allowed: bool = True) -> BarArrays:
+        """The same bars (no copies), marked as a contract whose prices may go negative."""
+        return replace(self, allows_negative_prices=allowed)
 
     @property
     def close_ts(self) -> np.ndarray:

@@ -21,9 +21,17 @@ REF_HOURLY_Z_WINDOW = 20
 REF_DAILY_Z_SESSIONS = 20
 DAILY_RSI = 2
 
-# An exchange trading day spans 24 clock hours, 25 on the autumn daylight-saving day, so a
-# session holds at most this many hour-aligned bars.
-MAX_BARS_PER_SESSION = 25
+# A weekday's Globex hours run from 17:00 Chicago the evening before to 16:00: hour-aligned
+# bars of any of its 24 clock hours (17:00 to 17:00; daylight saving changes at 02:00 on a
+# Sunday, outside them). Bars from Friday 17:00 to Sunday 17:00 are not counted: Globex is
+# closed then and the bar files refuse them.
+MAX_BARS_PER_WEEKDAY = 24
+# A session (one CME trade date, multialpha.calendar) holds the hours of its own weekday and
+# of any weekday just before it that is not a trade date (a holiday's hours before Globex's
+# early halt). Over the calendar's years, any run of up to 21 consecutive sessions takes in at
+# most this many such weekdays (late 2006: Christmas, New Year's Day, the national day of
+# mourning on 2007-01-02 and MLK day); the tests check it against the calendar.
+HOLIDAY_WEEKDAYS = 4
 
 BASE_FEATURES: tuple[str, ...] = (
     "ibs",
@@ -56,13 +64,18 @@ BASE_FEATURES: tuple[str, ...] = (
 REF_SUFFIXES: tuple[str, ...] = ("hourly_z", "hourly_return", "daily_z", "daily_return")
 
 
+def _session_bars(sessions: int) -> int:
+    """The most bars ``sessions`` consecutive sessions (at most 21) can hold."""
+    return (sessions + HOLIDAY_WEEKDAYS) * MAX_BARS_PER_WEEKDAY
+
+
 def _sessions_to_bars(sessions_back: int) -> int:
     """Bars from the close of the session ``sessions_back`` before the current one to now.
 
     That session's last bar, plus every bar of the sessions in between, plus the current
     session so far.
     """
-    return 1 + sessions_back * MAX_BARS_PER_SESSION
+    return 1 + _session_bars(sessions_back)
 
 
 _HOURLY_HISTORY = max(
@@ -75,14 +88,14 @@ _HOURLY_HISTORY = max(
 _DAILY_HISTORY = max(
     _sessions_to_bars(REF_DAILY_Z_SESSIONS),  # closes of the last 20 completed sessions
     _sessions_to_bars(DAILY_RSI + 1),  # daily_rsi2: 3 completed closes
-    2 * MAX_BARS_PER_SESSION,  # prev_daily_ibs: all of the previous session
+    _session_bars(2),  # prev_daily_ibs: all of the previous session
 )
 
 REQUIRED_HISTORY_BARS: int = max(_HOURLY_HISTORY, _DAILY_HISTORY)
 """Bars a fresh engine needs before every feature is defined and exact: an engine that has
 seen this many bars of its own series (and each reference engine this many of its series)
 gives bit-for-bit the values of one that has seen the whole history. Counted for hour-aligned
-bars, at most MAX_BARS_PER_SESSION to a session."""
+bars on weekdays (see MAX_BARS_PER_WEEKDAY and HOLIDAY_WEEKDAYS)."""
 
 
 def ref_feature_parts(name: str) -> tuple[str, str] | None:

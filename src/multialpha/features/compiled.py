@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numba import float64, from_dtype, int64, types
+from numba import float64, from_dtype, int32, int64, types
 
 from multialpha.features import kernel as K
 from multialpha.features.bars import BarArrays, iso_utc
+from multialpha.features.daily import trade_day_table
 from multialpha.jit import kernel
 
 
@@ -26,14 +27,16 @@ _STATES = from_dtype(K.STATE)[::1]
 # Inputs are typed read-only so that read-only arrays (e.g. bars loaded from parquet) are
 # taken as they are; writable ones convert to that type for free.
 _I64 = types.Array(int64, 1, "C", readonly=True)
+_DAYS = types.Array(int32, 1, "C", readonly=True)  # daily.trade_day_table()
 _F64 = types.Array(float64, 1, "C", readonly=True)
 _OUT = float64[::1]
 
 
-@_kernel(int64(_STATES, int64, float64, float64, float64, float64, float64))
-def update(state, ts, o, h, low, c, v):
-    """One bar into ``state[0]``; returns a status (OK, or why the bar was refused)."""
-    return K.update(state[0], ts, o, h, low, c, v)
+@_kernel(int64(_STATES, _DAYS, int64, float64, float64, float64, float64, float64))
+def update(state, days, ts, o, h, low, c, v):
+    """One bar into ``state[0]``; returns a status (OK, or why the bar was refused). ``days``
+    is ``daily.trade_day_table()``."""
+    return K.update(state[0], days, ts, o, h, low, c, v)
 
 
 @_kernel(types.void(_STATES, _I64, _I64, _OUT))
@@ -63,9 +66,9 @@ def atr(state):
     return K.atr_price(s.tr_sum, s.tick) if s.n >= K.ATR_BARS else np.nan
 
 
-@_kernel(types.void(_STATES, _I64, _F64, _F64, _F64, _F64, _F64, _I64, _I64, int64, float64[:, ::1],
+@_kernel(types.void(_STATES, _DAYS, _I64, _F64, _F64, _F64, _F64, _F64, _I64, _I64, int64, float64[:, ::1],
                     int64[::1]))
-def run(own, ts, o, h, low, c, v, codes, cols, first, out, err):
+def run(own, days, ts, o, h, low, c, v, codes, cols, first, out, err):
     """Every bar through ``own[0]``; for bars i >= first, row ``i - first`` of ``out`` gets
     feature ``codes[q]`` in column ``cols[q]``, as of bar i. On a refused bar, ``err`` gets
     (status, bar index) and the run stops.
@@ -75,7 +78,7 @@ def run(own, ts, o, h, low, c, v, codes, cols, first, out, err):
     """
     s = own[0]
     for i in range(ts.shape[0]):
-        status = K.update(s, ts[i], o[i], h[i], low[i], c[i], v[i])
+        status = K.update(s, days, ts[i], o[i], h[i], low[i], c[i], v[i])
         if status != K.OK:
             err[0], err[1] = status, i
             return
@@ -101,18 +104,19 @@ def join_asof(ts, ref_ts, values, src, dst, out):
             row[dst[q]] = values[k, src[q]] if k >= 0 else np.nan
 
 
-@_kernel(types.void(_F64, _F64, _F64, float64, _OUT, int64[::1]))
-def atr_run(h, low, c, tick, out, err):
+@_kernel(types.void(_F64, _F64, _F64, float64, int64, _OUT, int64[::1]))
+def atr_run(h, low, c, tick, negative_ok, out, err):
     """ATR(ATR_WINDOW) in price units at every bar (NaN before ATR_WINDOW + 1 bars), from the
-    same tick sums and formula as the engine's ``atr``. On a refused price, ``err`` gets
-    (status, bar index) and the run stops."""
+    same tick sums and formula as the engine's ``atr``. On a refused price (as the engine
+    refuses it, prices <= 0 included unless ``negative_ok``), ``err`` gets (status, bar index)
+    and the run stops."""
     ring = np.zeros(K.ATR_WINDOW, dtype=np.int64)
     total = 0
     prev = 0
     for i in range(c.shape[0]):
-        st_h, hi = K.price_ticks(h[i], tick, 1)
-        st_l, lo = K.price_ticks(low[i], tick, 2)
-        st_c, cl = K.price_ticks(c[i], tick, 3)
+        st_h, hi = K.price_ticks(h[i], tick, 1, negative_ok)
+        st_l, lo = K.price_ticks(low[i], tick, 2, negative_ok)
+        st_c, cl = K.price_ticks(c[i], tick, 3, negative_ok)
         if st_h != K.OK or st_l != K.OK or st_c != K.OK:
             err[0], err[1] = (st_h if st_h != K.OK else st_l if st_l != K.OK else st_c), i
             return
@@ -139,7 +143,8 @@ def run_series(bars: BarArrays, tick: float, codes: np.ndarray, cols: np.ndarray
     refused bar raises the ``refusal`` naming ``bars.symbol``, its time and the value."""
     out = np.empty((max(len(bars) - first, 0), width))
     err = np.zeros(2, dtype=np.int64)
-    run(K.new_states([tick]), np.ascontiguousarray(bars.ts, dtype=np.int64), _f64(bars.open), _f64(bars.high),
+    run(K.new_states([tick], [bars.allows_negative_prices]), trade_day_table(),
+        np.ascontiguousarray(bars.ts, dtype=np.int64), _f64(bars.open), _f64(bars.high),
         _f64(bars.low), _f64(bars.close), _f64(bars.volume), codes, cols, first, out, err)
     if err[0] != K.OK:
         raise refused(bars, tick, int(err[0]), int(err[1]))
@@ -173,6 +178,9 @@ def refusal(symbol: str, tick_size: float, status: int, ts_ns: int, values: tupl
         return ValueError(f"{where}: {name} {value!r} is not on the tick grid of {tick_size!r}")
     if kind == K.BAD_VOLUME:
         return ValueError(f"{where}: volume {value!r} is not a whole number of contracts >= 0")
+    if kind == K.NOT_POSITIVE:
+        return ValueError(f"{where}: {name} {value!r} is not positive, and {symbol}'s contract does not "
+                          "allow negative prices (contracts.yml allows_negative_prices)")
     return ValueError(f"{where}: {name} {value!r} is out of the feature engine's range "
                       f"(|price| <= {K.MAX_TICKS} ticks of {tick_size!r}, volume <= {K.MAX_VOLUME})")
 

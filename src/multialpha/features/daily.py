@@ -1,9 +1,11 @@
 """Exchange time and trading sessions, vectorized over int64 ns UTC timestamps.
 
-The rule is the one in ``multialpha.calendar``: a CME trading day D runs from 17:00
-America/Chicago on the evening before to 16:00 on D, evaluated in Chicago time so it follows
-daylight saving. Here it is done with a table of Chicago's UTC-offset changes instead of a
-per-bar zoneinfo call; the compiled engine (``kernel``) reads the same table.
+The rule is the one in ``multialpha.calendar``: an instant's 17:00-roll date is its Chicago
+date, plus one day from 17:00 Chicago time on (evaluated in Chicago time, so it follows
+daylight saving), and its trade date is the first CME trade date on or after that. Here it is
+done with two tables instead of per-bar zoneinfo and calendar calls: Chicago's UTC-offset
+changes, and the calendar's trade-date table (``trade_day_table``). The compiled engine
+(``kernel``) reads the same two tables.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from functools import cache
 
 import numpy as np
 
-from multialpha.calendar import EXCHANGE_TZ, SESSION_ROLL
+from multialpha import calendar
+from multialpha.calendar import EXCHANGE_TZ, SESSION_ROLL, TABLE_FIRST_DAY
 from multialpha.features.bars import NS_PER_SECOND, BarArrays
 
 NS_PER_HOUR = 3600 * NS_PER_SECOND
@@ -99,13 +102,48 @@ def exchange_minutes(ts_ns: np.ndarray) -> np.ndarray:
     return (_local_ns(np.asarray(ts_ns, dtype=np.int64)) // (60 * NS_PER_SECOND)) % 1440
 
 
-def _trading_day_of_local(local_ns: np.ndarray) -> np.ndarray:
-    return ((local_ns + (NS_PER_DAY - ROLL_NS)) // NS_PER_DAY).astype(np.int32)
+@cache
+def trade_day_table() -> np.ndarray:
+    """``calendar.trade_date_table`` as a read-only int32 array: entry ``k`` is the day number
+    of the first CME trade date on or after day number ``TABLE_FIRST_DAY + k``. The compiled
+    engine is passed this array."""
+    table = np.frombuffer(calendar.trade_date_table(), dtype=np.int32)
+    table.flags.writeable = False
+    return table
+
+
+def roll_days(local_ns: np.ndarray) -> np.ndarray:
+    """17:00-roll date (day number) of each Chicago wall-clock time."""
+    return (local_ns + (NS_PER_DAY - ROLL_NS)) // NS_PER_DAY
+
+
+def trade_days(day_numbers: np.ndarray) -> np.ndarray:
+    """Day number of the first CME trade date on or after each day number, as int32."""
+    table = trade_day_table()
+    k = np.asarray(day_numbers, dtype=np.int64) - TABLE_FIRST_DAY
+    inside = (k >= 0) & (k < table.shape[0])
+    if inside.all():
+        return table[k]
+    weekday = (k + (TABLE_FIRST_DAY + 3)) % 7  # 0 = Monday; outside the table only weekends are skipped
+    out = k + TABLE_FIRST_DAY + np.where(weekday >= 5, 7 - weekday, 0)
+    out[inside] = table[k[inside]]
+    return out.astype(np.int32)
+
+
+def opens_session(roll_day: int) -> bool:
+    """Whether a bar at 17:00 Chicago with this 17:00-roll date opens its trade date's session:
+    the last weekday before the roll date is itself a trade date, so no holiday's hours belong
+    to the same trade date before it (the compiled engine has the same test)."""
+    before = roll_day - 1
+    weekday = (before + 3) % 7
+    if weekday >= 5:
+        before -= weekday - 4  # back to Friday
+    return calendar.trade_day_number(before) == before
 
 
 def trading_day_ids(ts_ns: np.ndarray) -> np.ndarray:
-    """CME trading day of each instant as int32 days since 1970-01-01 (rolls 17:00 Chicago)."""
-    return _trading_day_of_local(_local_ns(np.asarray(ts_ns, dtype=np.int64)))
+    """CME trade date of each instant as int32 days since 1970-01-01 (``calendar.trading_day``)."""
+    return trade_days(roll_days(_local_ns(np.asarray(ts_ns, dtype=np.int64))))
 
 
 def day_of_week(day_ids: np.ndarray) -> np.ndarray:
@@ -127,8 +165,10 @@ class Sessions:
     first: np.ndarray  # index of each session's first bar
     last: np.ndarray  # index of each session's last bar
     bar_session: np.ndarray  # session row of every bar
-    # False when the data starts after the first session's 17:00 open, so that session is
-    # only partly present: its open, high, low and volume are unknown (its close is not).
+    # False when the data starts after the first session's open, so that session is only
+    # partly present: its open, high, low and volume are unknown (its close is not). The data
+    # starts at the open when its first bar is at 17:00 Chicago and no earlier hours (of a
+    # holiday that is not a trade date) belong to the same trade date (``opens_session``).
     first_complete: bool
 
     def __len__(self) -> int:
@@ -139,7 +179,8 @@ def sessions_of(ts_ns: np.ndarray) -> Sessions:
     """Group time-ordered bar start times into trading sessions."""
     n = ts_ns.shape[0]
     local = _local_ns(ts_ns)
-    day = _trading_day_of_local(local)
+    roll = roll_days(local)
+    day = trade_days(roll)
     if n == 0:
         none = np.empty(0, dtype=np.int64)
         return Sessions(day, none, none, none, first_complete=True)
@@ -151,7 +192,7 @@ def sessions_of(ts_ns: np.ndarray) -> Sessions:
         first=np.concatenate(([0], new)),
         last=np.concatenate((new - 1, [n - 1])),
         bar_session=np.cumsum(marks),
-        first_complete=int(local[0]) % NS_PER_DAY == ROLL_NS,
+        first_complete=int(local[0]) % NS_PER_DAY == ROLL_NS and opens_session(int(roll[0])),
     )
 
 

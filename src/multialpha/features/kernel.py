@@ -11,6 +11,16 @@ whole history, once both have seen ``REQUIRED_HISTORY_BARS`` bars.
 ``update`` and ``value`` are the only definitions of the features: research (``run``) and
 live (``OnlineFeatures``) reach them through the compiled entry points in ``compiled``. They
 never raise: a bad bar returns a status code and leaves the state untouched.
+
+Prices must be positive unless the engine was made for a contract whose prices may go
+negative (``new_states(..., negative_prices=...)``, from contracts.yml's
+``allows_negative_prices``). Every feature is translation-invariant in price (z-scores, IBS,
+RSI, ATR) except the simple returns (``bar_return``, ``prev_bar_return``, ``day_return``,
+``prev_day_return`` and a reference's ``hourly_return`` / ``daily_return``): a return is
+NaN when its base price is zero or negative, where it has no meaning.
+
+Bars are grouped into sessions by CME trade date (``daily``): the engine is passed the
+calendar's trade-date table on every update.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import numpy as np
 from numba import njit
 
 from multialpha import calendar
+from multialpha.calendar import TABLE_FIRST_DAY
 from multialpha.features import catalog, daily
 from multialpha.features.catalog import (
     ATR_WINDOW,
@@ -67,6 +78,7 @@ NOT_INCREASING = 1
 OFF_GRID = 8
 OUT_OF_RANGE = 16
 BAD_VOLUME = 24
+NOT_POSITIVE = 32  # a price <= 0 for a contract whose prices may not go negative
 FIELDS = ("open", "high", "low", "close", "volume")
 
 _W_CLOSE, _W_VOL, _W_ATRZ, _W_PCT, _W_DAY = (CLOSE_Z_WINDOW, VOLUME_Z_WINDOW, ATR_Z_WINDOW, PCT_WINDOW,
@@ -91,6 +103,7 @@ def _source_digest() -> str:
 STATE = np.dtype([
     (f"source_{_source_digest()}", np.uint8),  # see _source_digest
     ("tick", np.float64),
+    ("negative_ok", np.int64),  # 1: prices may be zero or negative (see the module docstring)
     ("n", np.int64),  # bars seen
     ("last_ts", np.int64),
     # America/Chicago's UTC-offset changes (daily.offset_table), and the offset in force over
@@ -119,10 +132,13 @@ _N_ATRZ = ATR_WINDOW + ATR_Z_WINDOW
 _NAN = np.nan
 
 
-def new_states(tick_sizes: list[float]) -> np.ndarray:
-    """Fresh engine states (a record array, one per engine) for prices on these tick grids."""
+def new_states(tick_sizes: list[float], negative_prices: list[bool] | None = None) -> np.ndarray:
+    """Fresh engine states (a record array, one per engine) for prices on these tick grids;
+    ``negative_prices[k]`` lets engine k take prices <= 0 (default: none may)."""
     states = np.zeros(len(tick_sizes), dtype=STATE)
     states["tick"] = tick_sizes
+    if negative_prices is not None:
+        states["negative_ok"] = negative_prices
     states["tz"] = offset_table()
     return states
 
@@ -210,6 +226,26 @@ def _offset(s: Any, t: int) -> int:
     return s.tz_off
 
 
+@njit(error_model="numpy", inline="always")
+def trade_day(days: np.ndarray, roll: int) -> int:
+    """First CME trade date on or after day number ``roll`` (``daily.trade_days``, one day)."""
+    k = roll - TABLE_FIRST_DAY
+    if k >= 0 and k < days.shape[0]:
+        return days[k]
+    weekday = (roll + 3) % 7
+    return roll + (7 - weekday if weekday >= 5 else 0)
+
+
+@njit(error_model="numpy")
+def _opens_session(days: np.ndarray, roll: int) -> bool:
+    """``daily.opens_session``: the last weekday before the roll date is a trade date."""
+    before = roll - 1
+    weekday = (before + 3) % 7
+    if weekday >= 5:
+        before -= weekday - 4
+    return trade_day(days, before) == before
+
+
 @njit(error_model="numpy")
 def push(ring: np.ndarray, slot: int, x: int) -> tuple[int, int]:
     """Store ``x`` at ``slot``; returns the change of the window's sum and sum of squares."""
@@ -222,13 +258,16 @@ def push(ring: np.ndarray, slot: int, x: int) -> tuple[int, int]:
 
 
 @njit(error_model="numpy")
-def price_ticks(price: float, tick: float, field: int) -> tuple[int, int]:
-    """(status, ticks) of one price: off the grid, out of range, or OK."""
+def price_ticks(price: float, tick: float, field: int, negative_ok: int) -> tuple[int, int]:
+    """(status, ticks) of one price: off the grid, out of range, not positive (unless
+    ``negative_ok``), or OK."""
     t, ok = to_ticks(price, tick)
     if not ok:
         return OFF_GRID + field, 0
     if abs(t) > MAX_TICKS:
         return OUT_OF_RANGE + field, 0
+    if t <= 0 and not negative_ok:
+        return NOT_POSITIVE + field, 0
     return OK, t
 
 
@@ -237,16 +276,16 @@ def _check(s: Any, ts: int, o: float, h: float, low: float, c: float, v: float) 
     """Status of a bar and, when fine, its high, low, close in ticks and its volume."""
     if s.n > 0 and ts <= s.last_ts:
         return NOT_INCREASING, 0, 0, 0, 0
-    status, _ = price_ticks(o, s.tick, 0)  # no feature reads the open, but it must be a price too
+    status, _ = price_ticks(o, s.tick, 0, s.negative_ok)  # no feature reads the open, but it must be a price too
     if status != OK:
         return status, 0, 0, 0, 0
-    status, hi = price_ticks(h, s.tick, 1)
+    status, hi = price_ticks(h, s.tick, 1, s.negative_ok)
     if status != OK:
         return status, 0, 0, 0, 0
-    status, lo = price_ticks(low, s.tick, 2)
+    status, lo = price_ticks(low, s.tick, 2, s.negative_ok)
     if status != OK:
         return status, 0, 0, 0, 0
-    status, cl = price_ticks(c, s.tick, 3)
+    status, cl = price_ticks(c, s.tick, 3, s.negative_ok)
     if status != OK:
         return status, 0, 0, 0, 0
     if not abs(v - np.rint(v)) <= GRID_TOL or v < 0:
@@ -257,7 +296,8 @@ def _check(s: Any, ts: int, o: float, h: float, low: float, c: float, v: float) 
 
 
 @njit(error_model="numpy")
-def update(s: Any, ts: int, o: float, h: float, low: float, c: float, v: float) -> int:
+def update(s: Any, days: np.ndarray, ts: int, o: float, h: float, low: float, c: float, v: float) -> int:
+    """One bar into state ``s``; ``days`` is ``daily.trade_day_table()``."""
     status, hi, lo, cl, vol = _check(s, ts, o, h, low, c, v)
     if status != OK:
         return status
@@ -295,15 +335,16 @@ def update(s: Any, ts: int, o: float, h: float, low: float, c: float, v: float) 
     s.atrz_r[slot] = _z(s.tr_sum, s.atr_sum, s.atr_sq, _W_ATRZ) if i + 1 >= _N_ATRZ else _NAN
 
     local = ts + _offset(s, ts)
-    day = (local + (NS_PER_DAY - ROLL_NS)) // NS_PER_DAY
+    roll = (local + (NS_PER_DAY - ROLL_NS)) // NS_PER_DAY  # 17:00-roll date
+    day = trade_day(days, roll)
     if i == 0 or day != s.day:
         if i > 0:  # the session in progress is complete: keep its close, high, low
             d, d2 = push(s.dclose_r, (s.sessions - 1) % _W_DAY, s.close_r[(i - 1) % _W_CLOSE])
             s.dclose_sum += d
             s.dclose_sq += d2
             s.prev_high, s.prev_low, s.prev_full = s.sess_high, s.sess_low, s.sess_full
-        # Only the first session seen can be partial: it is full if seen from its 17:00 open.
-        s.sess_full = 1 if i > 0 or local % NS_PER_DAY == ROLL_NS else 0
+        # Only the first session seen can be partial: it is full if seen from its open.
+        s.sess_full = 1 if i > 0 or (local % NS_PER_DAY == ROLL_NS and _opens_session(days, roll)) else 0
         s.sessions += 1
         s.day, s.dow, s.month = day, (day + 3) % 7, _month(day)
         s.sess_high, s.sess_low = hi, lo
@@ -323,6 +364,12 @@ def update(s: Any, ts: int, o: float, h: float, low: float, c: float, v: float) 
 @njit(error_model="numpy")
 def _close(s: Any, lag: int) -> int:
     return s.close_r[(s.n - 1 - lag) % _W_CLOSE]
+
+
+@njit(error_model="numpy", inline="always")
+def _return(now: int, base: int) -> float:
+    """Simple return from ``base`` to ``now`` (prices in ticks); NaN unless ``base`` > 0."""
+    return now / base - 1.0 if base > 0 else _NAN
 
 
 @njit(error_model="numpy")
@@ -388,9 +435,9 @@ def value(s: Any, code: int) -> float:
     if code == ATR_Z_PCT:
         return _pct(s.atrz_r, _at(s.atrz_r, s, 0)) if n >= _N_ATRZ + _W_PCT - 1 else _NAN
     if code == BAR_RETURN:
-        return _close(s, 0) / _close(s, 1) - 1.0 if n >= 2 else _NAN
+        return _return(_close(s, 0), _close(s, 1)) if n >= 2 else _NAN
     if code == PREV_BAR_RETURN:
-        return _close(s, 1) / _close(s, 2) - 1.0 if n >= 3 else _NAN
+        return _return(_close(s, 1), _close(s, 2)) if n >= 3 else _NAN
     if code == CLOSE_Z20:
         return _z(_close(s, 0), s.close_sum, s.close_sq, _W_CLOSE) if n >= _W_CLOSE else _NAN
     if code == DAILY_IBS:
@@ -398,9 +445,9 @@ def value(s: Any, code: int) -> float:
     if code == PREV_DAILY_IBS:
         return _ibs(s.prev_high, s.prev_low, _day_close(s, 1)) if done >= 1 and s.prev_full else _NAN
     if code == PREV_DAY_RETURN:
-        return _day_close(s, 1) / _day_close(s, 2) - 1.0 if done >= 2 else _NAN
+        return _return(_day_close(s, 1), _day_close(s, 2)) if done >= 2 else _NAN
     if code == DAY_RETURN:
-        return _close(s, 0) / _day_close(s, 1) - 1.0 if done >= 1 else _NAN
+        return _return(_close(s, 0), _day_close(s, 1)) if done >= 1 else _NAN
     if code == DOW:
         return float(s.dow)
     if code == MONTH:

@@ -8,11 +8,12 @@ row of the same bar bit for bit once the engines have seen ``REQUIRED_HISTORY_BA
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from multialpha.features import compiled, kernel
+from multialpha.features.daily import trade_day_table
 from multialpha.features.plan import FeaturePlan, plan_features, unknown_error
 
 _MAX_PLANS = 64  # distinct name lists remembered per engine (one per model bundle in practice)
@@ -21,10 +22,12 @@ _MAX_PLANS = 64  # distinct name lists remembered per engine (one per model bund
 class OnlineFeatures:
     """One symbol's features, updated in O(1) per bar."""
 
-    def __init__(self, symbol: str, tick_size: float) -> None:
+    def __init__(self, symbol: str, tick_size: float, allows_negative_prices: bool = False) -> None:
         self.symbol = symbol
         self.tick_size = compiled.checked_tick_size(symbol, tick_size)
-        self._state = kernel.new_states([self.tick_size])
+        self.allows_negative_prices = bool(allows_negative_prices)
+        self._state = kernel.new_states([self.tick_size], [self.allows_negative_prices])
+        self._days = trade_day_table()
         self._plans: dict[tuple[str, ...], FeaturePlan] = {}
 
     @property
@@ -38,9 +41,10 @@ class OnlineFeatures:
 
     def update(self, ts_ns: int, open_: float, high: float, low: float, close: float, volume: float) -> None:
         """Take the next bar. A refused bar (off the tick grid, not after the last one, a
-        fractional volume) raises ValueError naming the symbol, the bar time and the value,
-        and leaves the engine as it was."""
-        status = compiled.update(self._state, ts_ns, open_, high, low, close, volume)
+        fractional volume, a price <= 0 for a contract whose prices may not go negative)
+        raises ValueError naming the symbol, the bar time and the value, and leaves the
+        engine as it was."""
+        status = compiled.update(self._state, self._days, ts_ns, open_, high, low, close, volume)
         if status != kernel.OK:
             raise compiled.refusal(self.symbol, self.tick_size, status, ts_ns,
                                  (open_, high, low, close, volume), self.last_ts)
@@ -83,8 +87,10 @@ class OnlineFeatures:
 class FeatureBook(Mapping[str, OnlineFeatures]):
     """The engines of every symbol a worker sees (traded and reference), by symbol."""
 
-    def __init__(self, tick_sizes: Mapping[str, float]) -> None:
-        self._engines = {s: OnlineFeatures(s, t) for s, t in tick_sizes.items()}
+    def __init__(self, tick_sizes: Mapping[str, float], negative_prices: Collection[str] = ()) -> None:
+        """One engine per symbol of ``tick_sizes``; those in ``negative_prices`` (contracts
+        whose prices may go negative) take prices <= 0."""
+        self._engines = {s: OnlineFeatures(s, t, s in negative_prices) for s, t in tick_sizes.items()}
 
     def __getitem__(self, symbol: str) -> OnlineFeatures:
         return self._engines[symbol]

@@ -7,18 +7,23 @@ timezone-aware timestamp, int64 nanoseconds since the epoch (UTC) or such ISO st
 A file is checked in full on load. The first problem (in file order) is raised as a
 ``BarFileError`` naming the file, the CSV line (the header is line 1) or the parquet row
 (0-based), the ts and the column, with how many more rows have the same kind of problem.
+Bars most often spaced other than one hour apart (a daily file, say) are reported before
+anything else; bars starting while CME Globex is closed (the daily 16:00-17:00 Chicago halt,
+the weekend) are a problem too (``bar_times``).
 Given the contract's tick size, prices off its grid are such a problem too, and the bars
-carry the tick size on to the feature engine.
+carry the tick size on to the feature engine. A price <= 0 is a problem unless the contract
+allows negative prices (contracts.yml ``allows_negative_prices``: CL and NG), which the bars
+then carry on to the feature engine too.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -26,6 +31,7 @@ import pandas as pd
 from multialpha.errors import DataError
 from multialpha.features.bars import BAR_SECONDS, NS_PER_SECOND, BarArrays, iso_utc
 from multialpha.features.kernel import GRID_TOL
+from multialpha.feeds.bar_times import closed_times, off_spacing
 
 BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
 VALUE_COLUMNS = BAR_COLUMNS[1:]
@@ -78,29 +84,33 @@ def find_bar_file(data_dir: str | Path, symbol: str) -> Path:
 
 
 def load_symbols(data_dir: str | Path, symbols: Iterable[str],
-                 tick_sizes: Mapping[str, float] | None = None) -> dict[str, BarArrays]:
+                 tick_sizes: Mapping[str, float] | None = None,
+                 negative_prices: Collection[str] = ()) -> dict[str, BarArrays]:
     """Bars of each symbol from its file in ``data_dir``, in the order given.
 
     ``tick_sizes`` (e.g. from the contract specs) is attached to each symbol's bars and its
-    prices are checked against it; a symbol it does not list gets no tick size.
+    prices are checked against it; a symbol it does not list gets no tick size. The symbols
+    in ``negative_prices`` (contracts that allow negative prices) may have prices <= 0.
     """
     ticks = tick_sizes or {}
-    return {s: load_bar_file(find_bar_file(data_dir, s), s, ticks.get(s)) for s in symbols}
+    return {s: load_bar_file(find_bar_file(data_dir, s), s, ticks.get(s),
+                             allows_negative_prices=s in negative_prices) for s in symbols}
 
 
-def load_bar_file(path: str | Path, symbol: str, tick_size: float | None = None) -> BarArrays:
+def load_bar_file(path: str | Path, symbol: str, tick_size: float | None = None, *,
+                  allows_negative_prices: bool = False) -> BarArrays:
     """Read and fully validate one bar file (format by suffix); prices on the ``tick_size``
-    grid when one is given."""
+    grid when one is given, and positive unless ``allows_negative_prices``."""
     file = Path(path)
     if file.suffix not in SUFFIXES:
         raise BarFileError(file, f"unknown bar file type {file.suffix!r}; expected one of {SUFFIXES}")
     if not file.is_file():
         raise BarFileError(file, f"bar file for {symbol!r} not found")
     table = _read_csv(file) if file.suffix == ".csv" else _read_parquet(file)
-    _validate(file, table, tick_size)
+    _validate(file, table, tick_size, None if allows_negative_prices else symbol)
     v = table.values
     return BarArrays(symbol, table.ts_ns, v["open"], v["high"], v["low"], v["close"], v["volume"],
-                     tick_size)
+                     tick_size, allows_negative_prices)
 
 
 @dataclass
@@ -230,7 +240,9 @@ def _off_grid(values: np.ndarray, tick_size: float | None) -> np.ndarray:
     return ~(np.abs(ticks - np.rint(ticks)) <= GRID_TOL)
 
 
-def _validate(file: Path, t: _Table, tick_size: float | None = None) -> None:
+def _validate(file: Path, t: _Table, tick_size: float | None = None, positive_for: str | None = None) -> None:
+    """Raise the first problem of ``t``; prices must be positive when ``positive_for`` names the
+    symbol (its contract does not allow negative prices)."""
     n = t.ts_ok.shape[0]
     if n == 0:
         raise BarFileError(file, "empty file (no bars)")
@@ -241,6 +253,11 @@ def _validate(file: Path, t: _Table, tick_size: float | None = None) -> None:
     dup, back = following.copy(), following.copy()
     dup[1:] = both & (step == 0)
     back[1:] = both & (step < 0)
+    on_hour = good & (t.ts_ns % _BAR_NS == 0)
+    spacing = off_spacing(t.ts_ns, on_hour[1:] & on_hour[:-1])
+    if spacing is not None:  # the whole file is other bars: say so before any row-level problem
+        _raise(file, t, spacing[0], "ts", lambda i: spacing[1])
+    weekend, halt = closed_times(t.ts_ns)
     v = t.values
     finite = {c: np.isfinite(v[c]) for c in VALUE_COLUMNS}
     with np.errstate(invalid="ignore"):
@@ -248,9 +265,13 @@ def _validate(file: Path, t: _Table, tick_size: float | None = None) -> None:
             (t.blank, None, lambda i: "blank line"),
             (~t.ts_ok & ~t.blank, "ts", lambda i: "ts is empty or not an ISO-8601 timestamp"),
             (t.ts_ok & ~t.ts_aware, "ts", lambda i: "ts has no timezone (write e.g. 2024-01-02T14:00:00Z)"),
-            (good & (t.ts_ns % _BAR_NS != 0), "ts", lambda i: "ts is not on a clock hour"),
+            (good & ~on_hour, "ts", lambda i: "ts is not on a clock hour"),
             (dup, "ts", lambda i: f"duplicate ts (same as {_where(t, i - 1)})"),
             (back, "ts", lambda i: f"ts is earlier than the previous bar's ({_where(t, i - 1)}): out of order"),
+            (good & weekend, "ts", lambda i: "bar starts while CME Globex is closed for the weekend "
+                                             "(Friday 16:00 to Sunday 17:00 Chicago)"),
+            (good & halt, "ts", lambda i: "bar starts in CME Globex's daily maintenance halt "
+                                          "(16:00-17:00 Chicago)"),
             *[(~finite[c] & ~t.blank, c, _bad_number(t, c)) for c in VALUE_COLUMNS],
             (v["high"] < np.maximum(v["open"], v["close"]), "high",
              lambda i: f"high {float(v['high'][i])!r} is below max(open, close) "
@@ -261,13 +282,20 @@ def _validate(file: Path, t: _Table, tick_size: float | None = None) -> None:
             (v["volume"] < 0, "volume", lambda i: f"volume {float(v['volume'][i])!r} is negative"),
             *[(finite[c] & _off_grid(v[c], tick_size), c, _not_on_grid(v, c, tick_size))
               for c in VALUE_COLUMNS[:4]],
+            *[(finite[c] & (v[c] <= 0), c, _not_positive(v, c, positive_for))
+              for c in VALUE_COLUMNS[:4] if positive_for is not None],
         ]
     firsts = [int(np.argmax(mask)) if mask.any() else n for mask, _, _ in checks]
     row = min(firsts)
     if row == n:
         return
-    kind = firsts.index(row)
-    mask, column, message = checks[kind]
+    mask, column, message = checks[firsts.index(row)]
+    _raise(file, t, mask, column, message)
+
+
+def _raise(file: Path, t: _Table, mask: np.ndarray, column: str | None, message: Callable[[int], str]) -> NoReturn:
+    """The error for the first row of ``mask``, counting the others."""
+    row = int(np.argmax(mask))
     ts = None if t.blank[row] else t.ts_text(row)
     raise BarFileError(file, message(row), ts=ts, column=column, more=int(mask.sum()) - 1,
                        **t.locate(row))
@@ -280,6 +308,13 @@ def _where(t: _Table, i: int) -> str:
 def _not_on_grid(v: dict[str, np.ndarray], column: str, tick_size: float | None) -> Callable[[int], str]:
     def message(i: int) -> str:
         return f"{column} {float(v[column][i])!r} is not on the tick grid of {tick_size!r}"
+    return message
+
+
+def _not_positive(v: dict[str, np.ndarray], column: str, symbol: str | None) -> Callable[[int], str]:
+    def message(i: int) -> str:
+        return (f"{column} {float(v[column][i])!r} is not positive, and {symbol}'s contract does not allow "
+                "negative prices (contracts.yml allows_negative_prices)")
     return message
 
 

@@ -110,7 +110,8 @@ class FallbackSteps:
         except MultialphaError:  # its configuration is what failed: exit on defaults (flatten/daily stop)
             spec, params = IBS, IBS.params_type()
         self._history.setdefault(strategy.name, history)
-        book = FeatureBook({symbol: contract.tick_size})
+        book = FeatureBook({symbol: contract.tick_size},
+                           negative_prices={symbol} if contract.allows_negative_prices else ())
         step = InstrumentStep(strategy=strategy.name, symbol=symbol,
                               ticker=self._ticker_format.format(symbol=symbol),
                               alpha=spec.build(params, contract), contract=contract, gate=self._coordinator,

@@ -35,8 +35,9 @@ def source_problem(cfg: AppConfig) -> ConfigError | None:
 def load_bars(cfg: AppConfig, contracts: Mapping[str, ContractSpec], symbol: str) -> BarArrays:
     """One symbol's bar file, fully validated on its contract's tick grid."""
     rt = cfg.runtime
-    tick = require(contracts, symbol, file=rt.contracts_path).tick_size
-    return load_bar_file(find_bar_file(rt.data.path, symbol), symbol, tick)
+    spec = require(contracts, symbol, file=rt.contracts_path)
+    return load_bar_file(find_bar_file(rt.data.path, symbol), symbol, spec.tick_size,
+                         allows_negative_prices=spec.allows_negative_prices)
 
 
 def build_source(cfg: AppConfig, strategies: Sequence[ResolvedStrategy], contracts: Mapping[str, ContractSpec], *,

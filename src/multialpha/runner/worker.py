@@ -92,8 +92,9 @@ class StrategyWorker:
         self.history = BarHistory(symbols, REQUIRED_HISTORY_BARS)
         # One feature engine per symbol, fed every bar (warm-up included); a symbol without a
         # contract spec has none and makes prepare() fail, naming it.
-        self.features = FeatureBook({s: services.contracts[s].tick_size for s in symbols
-                                     if s in services.contracts})
+        specs = [services.contracts[s] for s in symbols if s in services.contracts]
+        self.features = FeatureBook({c.symbol: c.tick_size for c in specs},
+                                    negative_prices={c.symbol for c in specs if c.allows_negative_prices})
         self.inbox = Inbox(symbols, self.history, self.features)
         self._feed_symbols = symbols
 

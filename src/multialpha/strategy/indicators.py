@@ -19,7 +19,8 @@ def atr_series(bars: BarArrays) -> np.ndarray:
     err = np.zeros(2, dtype=np.int64)
     compiled.atr_run(np.ascontiguousarray(bars.high, dtype=np.float64),
                    np.ascontiguousarray(bars.low, dtype=np.float64),
-                   np.ascontiguousarray(bars.close, dtype=np.float64), tick, out, err)
+                   np.ascontiguousarray(bars.close, dtype=np.float64), tick, int(bars.allows_negative_prices),
+                   out, err)
     if err[0] != kernel.OK:
         raise compiled.refused(bars, tick, int(err[0]), int(err[1]))
     return out
