@@ -101,7 +101,7 @@ def daemon_setup(root: Path, bars: Mapping[str, BarArrays], symbols: Sequence[st
         write_bar_file(data / f"{s}.csv", bars[s])
         write_model_bundle(models, s, model, ["ibs"], 0.5, {}, {"Sharpe": 0.0, "Profit_Factor": 1.0, "Trades": 0})
     doc = {
-        "runtime": {"mode": "replay", "contracts_path": str(CONTRACTS), "state_path": str(root / "state.sqlite"),
+        "runtime": {"mode": "replay", "contracts_path": str(CONTRACTS), "rolls_path": str(CONTRACTS.with_name("rolls.yml")), "state_path": str(root / "state.sqlite"),
                     "data": {"source": "replay", "path": str(data), "warmup_bars": 0, "reference_symbols": []}},
         "portfolio": {},
         "strategies": {STRATEGY: {
