@@ -21,13 +21,15 @@ from typing import Any
 
 import numpy as np
 import yaml
+from multialpha.research.errors import ResearchError
 from multialpha.research.ml.trades import label_signals, simulate_trades
 from sklearn.ensemble import RandomForestClassifier
 
 from multialpha.contracts import ContractSpec, load_contracts, require
 from multialpha.features import REF_SUFFIXES, Reference, compute_features, reference_features, trading_day_ids
 from multialpha.features.bars import BarArrays
-from multialpha.feeds.replay_files import load_symbols
+from multialpha.features.daily import NS_PER_HOUR
+from multialpha.feeds.replay_files import find_bar_file, load_symbols
 from multialpha.models import class_column, write_model_bundle
 from multialpha.strategy.params import IbsParams
 
@@ -40,6 +42,12 @@ DEMO_BASE_FEATURES = (
 )
 THRESHOLD_GRID = tuple(round(x, 2) for x in np.arange(0.40, 0.71, 0.025))
 MIN_VALIDATION_TRADES = 15
+MIN_TRAINING_SIGNALS = 100
+
+
+class NotEnoughTrainingData(ResearchError):
+    """A symbol's bars cannot train the demo filter: they are not hourly, or give too few
+    usable IBS signals before the training end."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +109,8 @@ def train_symbol(bars: BarArrays, refs: Mapping[str, Reference], params: IbsPara
     train = usable & (exit_day < end_id)  # purged: the trade ends before the holdout starts
     hold = usable & (days[labels.entry_idx] >= end_id)
     tr_idx = np.nonzero(train)[0]
-    if tr_idx.shape[0] < 100 or len(set(y[tr_idx])) < 2:
-        raise ValueError(f"{bars.symbol}: only {tr_idx.shape[0]} usable training signals")
+    if tr_idx.shape[0] < MIN_TRAINING_SIGNALS or len(set(y[tr_idx])) < 2:
+        raise NotEnoughTrainingData(_too_few(bars, y[tr_idx], train_end))
     cut = tr_idx[int(tr_idx.shape[0] * 0.75)]
     fit_idx, val_idx = tr_idx[tr_idx < cut], tr_idx[tr_idx >= cut]
 
@@ -147,6 +155,26 @@ def train_symbol(bars: BarArrays, refs: Mapping[str, Reference], params: IbsPara
     return model, float(best_t), metrics
 
 
+def _too_few(bars: BarArrays, outcomes: np.ndarray, train_end: date) -> str:
+    n = int(outcomes.shape[0])
+    text = (f"{bars.symbol}: {n} usable training signal(s) before --train-end {train_end}; the demo "
+            f"filter needs at least {MIN_TRAINING_SIGNALS}, with both winning and losing trades")
+    if n >= MIN_TRAINING_SIGNALS:
+        return f"{text} (all {n} {'win' if outcomes[0] else 'lose'})"
+    return f"{text}; its {len(bars):,} bars are too few: give it more history before --train-end"
+
+
+def _require_hourly(data_dir: Path, bars: Mapping[str, BarArrays]) -> None:
+    """Refuse bars further apart than an hour (daily bars, say) before any training."""
+    for symbol, b in bars.items():
+        hours = float(np.median(np.diff(b.ts))) / NS_PER_HOUR if len(b) > 1 else 1.0
+        if hours > 1.0:
+            raise NotEnoughTrainingData(
+                f"{find_bar_file(data_dir, symbol)}: {symbol}'s bars are {hours:g} hours apart "
+                "(median), but the IBS rules and features work on hourly bars: import hourly or "
+                "minute data with multialpha-research import-bars")
+
+
 def train_demo_bundles(data_dir: Path, config_path: Path, out_dir: Path, *, contracts_path: Path,
                        references: Sequence[str] = ("ZB", "VX"), train_end: date = date(2024, 7, 1),
                        seed: int = 11, strategies: Sequence[str] | None = None) -> list[Path]:
@@ -157,6 +185,7 @@ def train_demo_bundles(data_dir: Path, config_path: Path, out_dir: Path, *, cont
     symbols = sorted({s for p in plan.values() for s in p["symbols"]} | set(references))
     ticks = {s: require(contracts, s, file=contracts_path).tick_size for s in symbols}
     bars = load_symbols(data_dir, symbols, tick_sizes=ticks)
+    _require_hourly(data_dir, bars)
     refs = {r: reference_features(bars[r]) for r in references}  # once, for every symbol
     features = list(DEMO_BASE_FEATURES) + [f"{r}_{k}" for r in references for k in REF_SUFFIXES]
     written = []
