@@ -33,11 +33,18 @@ def numbers(table: VendorTable, columns: Mapping[str, tuple[int, ...]], ts: np.n
             kept: np.ndarray) -> RowBars:
     """The kept rows' prices and volume, checked; raises the first problem in file order."""
     rows = np.flatnonzero(kept)
-    values = {f: pd.to_numeric(table.columns[columns[f][0]], errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan)[rows] for f in VALUE_COLUMNS}
+    values = {f: _floats(table.columns[columns[f][0]])[rows] for f in VALUE_COLUMNS}
     bars = RowBars(np.asarray(ts, dtype=np.int64)[rows], values, rows)
     raise_first(table, bars, _checks(table, columns, bars), columns["ts"])
     return bars
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    """A column as float64, NaN where a value is not a number."""
+    try:
+        return column.to_numpy(dtype=np.float64)  # every value a number: the fast path
+    except (ValueError, TypeError):
+        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _checks(table: VendorTable, columns: Mapping[str, tuple[int, ...]], bars: RowBars) -> list[Check]:
@@ -88,6 +95,5 @@ def raise_first(table: VendorTable, bars: RowBars, checks: list[Check], ts_colum
         return
     mask, column, message = checks[firsts.index(j)]
     row = int(bars.rows[j])
-    ts = " ".join(table.text(i, row) for i in ts_columns)
-    raise BarFileError(table.file, message(j), ts=ts, column=column,
+    raise BarFileError(table.file, message(j), ts=table.ts_text(ts_columns, row), column=column,
                        more=int(mask.sum()) - 1, **table.where(row))

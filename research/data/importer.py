@@ -33,6 +33,7 @@ from multialpha.feeds.replay_files import BarFileError, load_bar_file, write_bar
 
 TimestampIs = Literal["bar-start", "bar-end"]
 OutputFormat = Literal["csv", "parquet"]
+_STAMPS = {"bar-start": "each stamps its bar's start", "bar-end": "each stamps its bar's end"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,12 @@ class ImportOptions:
     keep_partial_edges: bool = False  # keep a first/last hour the input covers only in part
     fmt: OutputFormat = "csv"
     overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.timestamp_is not in _STAMPS:
+            raise ResearchError(f"timestamp_is must be one of {list(_STAMPS)}, got {self.timestamp_is!r}")
+        if self.fmt not in ("csv", "parquet"):
+            raise ResearchError(f"format must be 'csv' or 'parquet', got {self.fmt!r}")
 
 
 def import_bars(source: str | Path, out_dir: str | Path, options: ImportOptions,
@@ -76,7 +83,7 @@ def import_bars(source: str | Path, out_dir: str | Path, options: ImportOptions,
     return ImportReport(
         source=table.file, output=output, symbol=options.symbol, rows_in=len(table),
         bars_out=len(bars), first_bar=iso_utc(int(bars.ts[0])), last_bar=iso_utc(int(bars.ts[-1])),
-        columns=describe(table, columns), times=f"{instants.how}; each stamps its bar's {options.timestamp_is[4:]}",
+        columns=describe(table, columns), times=f"{instants.how}; {_STAMPS[options.timestamp_is]}",
         input_bar=f"{length}{' (detected: most common spacing)' if length.detected else ''}",
         aggregated=length.seconds < HOUR_SECONDS, ticks=ticks, dropped=tuple(dropped))
 

@@ -43,10 +43,18 @@ class VendorTable:
         name = self.header[index]
         return f"#{index + 1}" if name == "" else "index" if name == UNNAMED_INDEX else name
 
+    def raw(self, index: int, i: int) -> str:
+        """A value as the file holds it, as text."""
+        value = self.columns[index].iloc[i]
+        return value if isinstance(value, str) else str(value)
+
     def text(self, index: int, i: int) -> str:
         """A value as the file holds it, quoted for a message."""
-        value = self.columns[index].iloc[i]
-        return repr(value if isinstance(value, str) else str(value))
+        return repr(self.raw(index, i))
+
+    def ts_text(self, columns: tuple[int, ...], i: int) -> str:
+        """Row ``i``'s timestamp as the file holds it (date and time joined), quoted."""
+        return repr(" ".join(self.raw(c, i) for c in columns))
 
 
 def read_vendor_file(path: str | Path) -> VendorTable:

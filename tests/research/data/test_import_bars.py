@@ -168,3 +168,22 @@ def test_nonexistent_local_times_shift_forward_or_drop_when_asked(tmp_path, caps
     if how == "drop":
         assert "1 row(s) at local times that do not exist (--nonexistent drop), the first at line 3" \
             in capsys.readouterr().out
+
+
+def test_epoch_milliseconds_are_read_as_utc_instants(tmp_path) -> None:
+    start_ms = _utc("2024-03-12T14:00") // 1_000_000
+    source = _csv(tmp_path, ["time,open,high,low,close,volume",
+                             f"{start_ms},5150.25,5152.0,5149.5,5151.0,1200",
+                             f"{start_ms + 3_600_000},5151.0,5153.0,5150.0,5152.5,900"])
+    assert _run(source, tmp_path / "data", "--ts-format", "epoch-ms") == 0
+    assert load_bar_file(tmp_path / "data" / "ES.csv", "ES").ts.tolist() == [
+        _utc("2024-03-12T14:00"), _utc("2024-03-12T15:00")]
+
+
+def test_an_existing_bar_file_is_replaced_only_with_overwrite(tmp_path, capsys) -> None:
+    source = _csv(tmp_path, [COMMON, "2024-03-12T14:00:00Z,5150.25,5152.0,5149.5,5151.0,1200",
+                             "2024-03-12T15:00:00Z,5151.0,5153.0,5150.0,5152.5,900"])
+    assert _run(source, tmp_path / "data") == 0
+    assert _run(source, tmp_path / "data") == 1
+    assert capsys.readouterr().err.endswith("ES.csv exists; pass --overwrite to replace it\n")
+    assert _run(source, tmp_path / "data", "--overwrite") == 0

@@ -141,3 +141,10 @@ def test_an_existing_bar_file_is_kept_without_overwrite(tmp_path, capsys) -> Non
     err = _refused(tmp_path, capsys, [COMMON, *GOOD], "--tz", "America/New_York")
     assert err.endswith("already holds ES.parquet; a data directory keeps one bar file per symbol: "
                         "remove it or write --format parquet")
+
+
+def test_a_timestamp_beyond_what_bar_files_hold(tmp_path, capsys) -> None:
+    err = _refused(tmp_path, capsys, [COMMON, "2300-01-02 10:00:00,5150.25,5152.0,5149.5,5151.0,1200"],
+                   "--tz", "UTC")
+    assert err == ("vendor.csv: line 2: ts '2300-01-02 10:00:00': column '#1': ts is outside the years "
+                   "1678-2261")
