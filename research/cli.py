@@ -1,7 +1,8 @@
 """``multialpha-research``: the offline pipeline's commands.
 
 A command that refuses its input or options prints ``error: <message>`` on stderr and
-exits 1; the message names the file, line, field or symbol.
+exits 1; the message names the file, line, field or symbol. A malformed command line (a
+missing option, a date that is not YYYY-MM-DD) is argparse's usage error, exit 2.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from multialpha.research.errors import ResearchError
+
 from multialpha.errors import MultialphaError
 
 EXIT_REFUSED = 1
@@ -22,8 +25,11 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
     from multialpha.research.sampledata import write_sample_data
 
     t0 = time.perf_counter()
-    paths = write_sample_data(Path(args.out), fmt=args.format, seed=args.seed,
-                              start=date.fromisoformat(args.start), end=date.fromisoformat(args.end))
+    try:
+        paths = write_sample_data(Path(args.out), fmt=args.format, seed=args.seed, start=args.start,
+                                  end=args.end)
+    except ValueError as exc:  # a date range without sessions
+        raise ResearchError(f"sample-data: {exc}") from None
     print(f"wrote {len(paths)} bar files to {args.out} in {time.perf_counter() - t0:.1f}s")
     return 0
 
@@ -34,7 +40,7 @@ def _cmd_train_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     written = train_demo_bundles(Path(args.data), Path(args.config), Path(args.out),
                                  contracts_path=Path(args.contracts), references=tuple(args.references),
-                                 train_end=date.fromisoformat(args.train_end), seed=args.seed,
+                                 train_end=args.train_end, seed=args.seed,
                                  strategies=args.strategy)
     print(f"wrote {len(written)} bundles to {args.out} in {time.perf_counter() - t0:.1f}s")
     return 0
@@ -98,8 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample-data", help="generate deterministic sample hourly bars")
     s.add_argument("--out", required=True)
     s.add_argument("--seed", type=int, default=7)
-    s.add_argument("--start", default="2023-01-02")
-    s.add_argument("--end", default="2024-12-31")
+    s.add_argument("--start", type=date.fromisoformat, default=date(2023, 1, 2), help="YYYY-MM-DD")
+    s.add_argument("--end", type=date.fromisoformat, default=date(2024, 12, 31), help="YYYY-MM-DD")
     s.add_argument("--format", choices=("csv", "parquet"), default="csv")
     s.set_defaults(func=_cmd_sample_data)
     t = sub.add_parser("train-demo", help="train small demo RandomForest bundles from bar files")
@@ -108,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--contracts", default="config/contracts.yml")
     t.add_argument("--out", required=True, help="models directory; bundles go to OUT/<strategy>/")
     t.add_argument("--references", nargs="*", default=["ZB", "VX"])
-    t.add_argument("--train-end", default="2024-07-01", help="first trading day NOT used for training")
+    t.add_argument("--train-end", type=date.fromisoformat, default=date(2024, 7, 1),
+                   help="first trading day NOT used for training (YYYY-MM-DD)")
     t.add_argument("--strategy", action="append", help="only this strategy (repeatable)")
     t.add_argument("--seed", type=int, default=11)
     t.set_defaults(func=_cmd_train_demo)
