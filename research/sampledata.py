@@ -102,7 +102,7 @@ _VOL_ELEVATED = 1.15  # sqrt(g / slow g) above this counts as elevated volatilit
 # (fear spike), fell on a high close. Symmetric, so the effect bounces without trending.
 _VX_SPIKE_SIGMAS = 1.5
 _EQUITY_VX_WEIGHT = 0.5
-_GAP_SIGMAS = 1.0  # session-open gap, in hourly sigmas (doubled after a weekend/holiday)
+_GAP_SIGMAS = 1.0  # session-open gap, in the prevailing hourly sigma (doubled after a weekend/holiday)
 
 
 def _sessions(start: date, end: date) -> tuple[np.ndarray, np.ndarray]:
