@@ -1,4 +1,9 @@
-"""``multialpha-research``: the offline pipeline's commands."""
+"""``multialpha-research``: the offline pipeline's commands.
+
+A command that refuses its input or options prints ``error: <message>`` on stderr and
+exits 1; the message names the file, line, field or symbol. A malformed command line (a
+missing option, a date that is not YYYY-MM-DD) is argparse's usage error, exit 2.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,22 @@ import time
 from datetime import date
 from pathlib import Path
 
+from multialpha.research.errors import ResearchError
+
+from multialpha.errors import MultialphaError
+
+EXIT_REFUSED = 1
+
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:
     from multialpha.research.sampledata import write_sample_data
 
     t0 = time.perf_counter()
-    paths = write_sample_data(Path(args.out), fmt=args.format, seed=args.seed,
-                              start=date.fromisoformat(args.start), end=date.fromisoformat(args.end))
+    try:
+        paths = write_sample_data(Path(args.out), fmt=args.format, seed=args.seed, start=args.start,
+                                  end=args.end)
+    except ValueError as exc:  # a date range without sessions
+        raise ResearchError(f"sample-data: {exc}") from None
     print(f"wrote {len(paths)} bar files to {args.out} in {time.perf_counter() - t0:.1f}s")
     return 0
 
@@ -26,10 +40,62 @@ def _cmd_train_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     written = train_demo_bundles(Path(args.data), Path(args.config), Path(args.out),
                                  contracts_path=Path(args.contracts), references=tuple(args.references),
-                                 train_end=date.fromisoformat(args.train_end), seed=args.seed,
+                                 train_end=args.train_end, seed=args.seed,
                                  strategies=args.strategy)
     print(f"wrote {len(written)} bundles to {args.out} in {time.perf_counter() - t0:.1f}s")
     return 0
+
+
+def _cmd_import_bars(args: argparse.Namespace) -> int:
+    from multialpha.research.data import (
+        ImportOptions,
+        TimeRules,
+        import_bars,
+        parse_bar_length,
+        parse_column_map,
+    )
+
+    options = ImportOptions(
+        symbol=args.symbol, columns=parse_column_map(args.columns),
+        times=TimeRules(tz=args.tz, ts_format=args.ts_format, ambiguous=args.ambiguous,
+                        nonexistent=args.nonexistent),
+        timestamp_is=args.timestamp_is,
+        input_bar=None if args.input_bar == "auto" else parse_bar_length(args.input_bar),
+        snap_to_tick=args.snap_to_tick, keep_partial_edges=args.keep_partial_edges, fmt=args.format,
+        overwrite=args.overwrite)
+    report = import_bars(Path(args.input), Path(args.out), options, contracts_file=Path(args.contracts))
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _add_import_bars(sub: argparse._SubParsersAction) -> None:
+    i = sub.add_parser("import-bars", help="turn vendor CSV/parquet bars into an hourly bar file",
+                       description="Read a vendor CSV or parquet file of bars (hourly or finer, any "
+                                   "time zone) and write <OUT>/<SYMBOL>.csv|.parquet in the project's "
+                                   "bar-file format, checked by reading it back.")
+    i.add_argument("input", help="vendor file (.csv or .parquet)")
+    i.add_argument("--symbol", required=True, help="contract symbol (must be in --contracts)")
+    i.add_argument("--out", required=True, help="data directory to write <SYMBOL>.<format> into")
+    i.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    i.add_argument("--contracts", default="config/contracts.yml")
+    i.add_argument("--columns", help="FIELD=COLUMN,... e.g. ts=Date,open=Open or ts=Date+Time "
+                                     "(default: found by header name)")
+    i.add_argument("--tz", help="time zone of naive timestamps, e.g. America/New_York")
+    i.add_argument("--ts-format", help="strftime layout of the timestamps, or "
+                                       "epoch-s|epoch-ms|epoch-us|epoch-ns (default: ISO-8601)")
+    i.add_argument("--timestamp-is", choices=("bar-start", "bar-end"), default="bar-start")
+    i.add_argument("--input-bar", default="auto",
+                   help="input bar length: 1m, 5m, 1h, ... (default auto: the most common spacing)")
+    i.add_argument("--ambiguous", choices=("error", "infer", "earlier", "later"), default="error",
+                   help="a local time that happens twice when clocks go back (default: error)")
+    i.add_argument("--nonexistent", choices=("error", "shift-forward", "drop"), default="error",
+                   help="a local time skipped when clocks go forward (default: error)")
+    i.add_argument("--snap-to-tick", action="store_true",
+                   help="round prices to the contract's tick grid (default: off-grid is an error)")
+    i.add_argument("--keep-partial-edges", action="store_true",
+                   help="keep a first/last hour the minute input covers only in part")
+    i.add_argument("--overwrite", action="store_true", help="replace an existing <SYMBOL> file")
+    i.set_defaults(func=_cmd_import_bars)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,8 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample-data", help="generate deterministic sample hourly bars")
     s.add_argument("--out", required=True)
     s.add_argument("--seed", type=int, default=7)
-    s.add_argument("--start", default="2023-01-02")
-    s.add_argument("--end", default="2024-12-31")
+    s.add_argument("--start", type=date.fromisoformat, default=date(2023, 1, 2), help="YYYY-MM-DD")
+    s.add_argument("--end", type=date.fromisoformat, default=date(2024, 12, 31), help="YYYY-MM-DD")
     s.add_argument("--format", choices=("csv", "parquet"), default="csv")
     s.set_defaults(func=_cmd_sample_data)
     t = sub.add_parser("train-demo", help="train small demo RandomForest bundles from bar files")
@@ -48,17 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--contracts", default="config/contracts.yml")
     t.add_argument("--out", required=True, help="models directory; bundles go to OUT/<strategy>/")
     t.add_argument("--references", nargs="*", default=["ZB", "VX"])
-    t.add_argument("--train-end", default="2024-07-01", help="first trading day NOT used for training")
+    t.add_argument("--train-end", type=date.fromisoformat, default=date(2024, 7, 1),
+                   help="first trading day NOT used for training (YYYY-MM-DD)")
     t.add_argument("--strategy", action="append", help="only this strategy (repeatable)")
     t.add_argument("--seed", type=int, default=11)
     t.set_defaults(func=_cmd_train_demo)
+    _add_import_bars(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except MultialphaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
 
 
 if __name__ == "__main__":
