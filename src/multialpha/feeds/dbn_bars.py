@@ -153,4 +153,5 @@ def _bar_arrays(symbol: str, hours: list[CompletedHour], tick_size: float | None
     rows = [(h.ts_ns, h.bars[symbol]) for h in hours if symbol in h.bars]
     ts = np.array([t for t, _ in rows], dtype=np.int64)
     cols = np.array([b for _, b in rows], dtype=np.float64).reshape(len(rows), 5)
-    return BarArrays(symbol, ts, *(np.ascontiguousarray(cols[:, i]) for i in range(5)), tick_size)
+    o, h, low, c, v = (np.ascontiguousarray(cols[:, i]) for i in range(5))
+    return BarArrays(symbol, ts, o, h, low, c, v, tick_size)
