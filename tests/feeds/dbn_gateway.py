@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 import databento_dbn as dbn
 
@@ -61,9 +62,10 @@ class LocalGateway:
         self.sessions: list[SessionLog] = []
         self._tape: list[object] = []
         self._cond = threading.Condition()
-        self._conns: list[socket.socket] = []
+        self._conns: list[tuple[socket.socket, BinaryIO]] = []
         self._stopped = threading.Event()
         self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.05)  # accept() wakes up to notice stop()
         self.port = int(self._server.getsockname()[1])
         self._threads: list[threading.Thread] = []
 
@@ -91,9 +93,10 @@ class LocalGateway:
         """Reset every open connection (TCP RST), as a network failure would."""
         with self._cond:
             conns, self._conns = self._conns, []
-        for conn in conns:
+        for conn, reader in conns:
             with contextlib.suppress(OSError):
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                reader.close()  # the descriptor closes (and resets) only once its reader is closed too
                 conn.close()
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -116,17 +119,20 @@ class LocalGateway:
         while not self._stopped.is_set():
             try:
                 conn, _ = self._server.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            conn.settimeout(None)
+            reader = conn.makefile("rb")
             with self._cond:
-                self._conns.append(conn)
-            self._spawn(self._serve, conn)
+                self._conns.append((conn, reader))
+            self._spawn(self._serve, conn, reader)
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _serve(self, conn: socket.socket, reader: BinaryIO) -> None:
         log = SessionLog()
         self.sessions.append(log)
         try:
-            reader = conn.makefile("rb")
             challenge = secrets.token_hex(8)
             conn.sendall(b"lsg_version=0.0.0-local\n" + f"cram={challenge}\n".encode())
             log.auth = _fields(reader.readline())
@@ -148,6 +154,7 @@ class LocalGateway:
             return
         finally:
             with contextlib.suppress(OSError):
+                reader.close()
                 conn.close()
 
     def _stream(self, conn: socket.socket, log: SessionLog) -> None:
@@ -173,7 +180,7 @@ class LocalGateway:
         while not self._stopped.is_set():
             with self._cond:
                 if len(self._tape) <= cursor:
-                    self._cond.wait(timeout=interval if interval is not None else 0.5)
+                    self._cond.wait(timeout=interval if interval is not None else 0.05)
                 fresh, cursor = self._tape[cursor:], len(self._tape)
             payload = [bytes(r) for r in fresh if self._wanted(r, wanted)]  # type: ignore[call-overload]
             if not payload and interval is not None:

@@ -26,12 +26,14 @@ emitted is counted as late and dropped, so no bar repeats and time never runs ba
 Staleness: ``status().silence_secs`` is the time since the gateway last sent anything
 (heartbeats included); ``stale`` when above ``max_silence_secs``.
 
-Threads: one runs the sessions (blocking on the client), one owns the bar building (records
-and clock ticks); completed hours reach ``groups()`` through a bounded queue.
+Threads: one opens and watches the sessions; the client's own thread hands each record to a
+bounded queue (blocking it when full, which slows the session down); one thread owns the bar
+building (records and clock ticks); completed hours reach ``groups()`` through a bounded queue.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -41,6 +43,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import databento_dbn as dbn
 import numpy as np
+from databento_dbn import DBNRecord
 
 from multialpha.clock import Clock
 from multialpha.domain import BarGroup
@@ -49,7 +52,7 @@ from multialpha.features.bars import NS_PER_SECOND
 from multialpha.features.daily import exchange_minutes, trading_day_ids
 from multialpha.feeds.hourly import HOUR_NS, CompletedHour, HourlyAggregator, hour_start
 from multialpha.feeds.live_bars import LiveBarBuilder, to_ns
-from multialpha.feeds.live_client import LiveConnector, LiveStream
+from multialpha.feeds.live_client import LiveConnector, LiveSession
 from multialpha.feeds.replay_source import ReplaySource
 from multialpha.feeds.source import FeedStatus
 from multialpha.feeds.symbology import ContractBook, ContractFor, trade_date
@@ -137,7 +140,9 @@ class DatabentoLiveSource:
         self._out: queue.Queue[object] = queue.Queue(maxsize=queue_size)
         self._threads: list[threading.Thread] = []
         self._builder: LiveBarBuilder | None = None
-        self._stream: LiveStream | None = None
+        self._session: LiveSession | None = None
+        self._session_fresh = False  # the open session has not delivered a record yet
+        self._received_minute = False  # the open session delivered a minute record
         self._subscribed: frozenset[str] = frozenset()
         self._resume_ns: int | None = None  # replay start of the next session
         self._last_minute_ns: int | None = None  # latest bar record received
@@ -213,13 +218,12 @@ class DatabentoLiveSource:
             return
         self._closed.set()
         with self._lock:
-            stream, self._connected, self._note = self._stream, False, "closed"
-        if stream is not None:
-            stream.close()
-        try:
+            session, self._connected, self._note = self._session, False, "closed"
+        if session is not None:
+            session.close()
+        # A full queue means the consumer is not blocked: it sees the flag on its next item.
+        with contextlib.suppress(queue.Full):
             self._out.put_nowait(_END)
-        except queue.Full:
-            pass  # the consumer is not blocked: it sees the closed flag on its next item
         for t in self._threads:
             if t is not threading.current_thread():
                 t.join(timeout=self._poll_secs * 4)
@@ -232,6 +236,12 @@ class DatabentoLiveSource:
         if since is None:
             return None
         return max(0.0, (self._clock.now() - since).total_seconds())
+
+    @property
+    def last_minute_ns(self) -> int | None:
+        """``ts_event`` of the latest minute record taken into the bars (any contract)."""
+        b = self._builder
+        return None if b is None else b.last_minute_ns
 
     @property
     def dropped(self) -> dict[str, int]:
@@ -285,9 +295,10 @@ class DatabentoLiveSource:
         delay = self._delay_secs[0]
         first = True
         while not self._closed.is_set():
+            self._session_fresh, self._received_minute = True, False
             contracts, start = self._plan()
             try:
-                stream = self._connector.open(contracts, start)
+                session = self._connector.open(contracts, start, self._on_record)
             except Exception as exc:  # noqa: BLE001 - any failure to connect is retried
                 self._set_note(f"cannot connect: {exc}")
                 log.warning("feed.connect_failed retry_in_secs=%.1f: %s", delay, exc)
@@ -296,39 +307,44 @@ class DatabentoLiveSource:
                 delay = min(delay * 2, self._delay_secs[1])
                 continue
             with self._lock:
-                self._stream, self._subscribed = stream, frozenset(contracts)
+                self._session, self._subscribed = session, frozenset(contracts)
                 self._connected, self._note = True, "connected"
             if self._closed.is_set():
-                stream.close()
+                session.close()
                 return
             if not first:
                 self.reconnects += 1
             first = False
             log.info("feed.session_open contracts=%s replay_from=%s", ",".join(contracts), _utc(start))
-            self._put(self._inbox, _SessionOpened(replaying=True))
-            for record in stream:
-                now = self._clock.now()
-                with self._lock:
-                    self._last_record_at = now
-                if isinstance(record, dbn.OHLCVMsg) and (
-                        self._last_minute_ns is None or record.ts_event > self._last_minute_ns):
-                    self._last_minute_ns = record.ts_event
-                    delay = self._delay_secs[0]
-                if not self._put(self._inbox, record):
-                    break
+            reason = session.wait()
+            if self._received_minute:
+                delay = self._delay_secs[0]
             with self._lock:
-                self._connected, self._stream = False, None
-                self._note = f"reconnecting: {stream.end_reason}"
-            self._put(self._inbox, _SessionEnded(stream.end_reason))
+                self._connected, self._session = False, None
+                self._note = f"reconnecting: {reason}"
+            self._put(self._inbox, _SessionEnded(reason))
             if self._closed.is_set():
                 return
             if self._resubscribe.is_set():
                 self._resubscribe.clear()
                 continue
-            log.warning("feed.session_ended reason=%s retry_in_secs=%.1f", stream.end_reason, delay)
+            log.warning("feed.session_ended reason=%s retry_in_secs=%.1f", reason, delay)
             if self._closed.wait(delay):
                 return
             delay = min(delay * 2, self._delay_secs[1])
+
+    def _on_record(self, record: DBNRecord) -> None:
+        """Every record of the open session, on the client's thread, in order."""
+        if self._session_fresh:
+            self._session_fresh = False
+            self._put(self._inbox, _SessionOpened(replaying=True))
+        with self._lock:
+            self._last_record_at = self._clock.now()
+        if isinstance(record, dbn.OHLCVMsg):
+            self._received_minute = True
+            if self._last_minute_ns is None or record.ts_event > self._last_minute_ns:
+                self._last_minute_ns = record.ts_event
+        self._put(self._inbox, record)
 
     def _set_note(self, note: str) -> None:
         with self._lock:
@@ -371,12 +387,12 @@ class DatabentoLiveSource:
 
     def _check_roll(self, now: datetime) -> None:
         with self._lock:
-            stream, subscribed = self._stream, self._subscribed
-        if stream is None or self._resubscribe.is_set():
+            session, subscribed = self._session, self._subscribed
+        if session is None or self._resubscribe.is_set():
             return
         day = trade_date(to_ns(now))
         missing = set(self._book.active(day)) - subscribed
         if missing:
             log.info("feed.roll trade_date=%s new_contracts=%s: resubscribing", day, ",".join(sorted(missing)))
             self._resubscribe.set()
-            stream.close()
+            session.close()

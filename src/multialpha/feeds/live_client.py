@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import databento
@@ -31,25 +31,25 @@ class GatewayUnavailable(MultialphaError):
     """The live gateway could not be reached or refused the session; retry later."""
 
 
-class LiveStream(Protocol):
-    def __iter__(self) -> Iterator[DBNRecord]:
-        """The session's records, in order; ends when the session ends (see ``end_reason``)."""
-        ...
+RecordHandler = Callable[[DBNRecord], None]
 
-    @property
-    def end_reason(self) -> str:
-        """Why the iteration ended ("" while it runs)."""
+
+class LiveSession(Protocol):
+    def wait(self) -> str:
+        """Block until the session ends; returns why it ended."""
         ...
 
     def close(self) -> None:
-        """End the session; a blocked iteration ends promptly. Callable from any thread."""
+        """End the session; a blocked ``wait`` returns promptly. Callable from any thread."""
         ...
 
 
 class LiveConnector(Protocol):
-    def open(self, contracts: Sequence[str], start_ns: int | None) -> LiveStream:
-        """A started session streaming ``contracts`` (raw symbols), replayed from ``start_ns``
-        (ns UTC, inclusive) when given; raises ``GatewayUnavailable``."""
+    def open(self, contracts: Sequence[str], start_ns: int | None, on_record: RecordHandler) -> LiveSession:
+        """Start a session streaming ``contracts`` (raw symbols), replayed from ``start_ns``
+        (ns UTC, inclusive) when given. ``on_record`` gets every record of the session, in
+        order, on the connector's own thread; it may block to slow the session down. Raises
+        ``GatewayUnavailable``."""
         ...
 
 
@@ -71,34 +71,46 @@ class DatabentoConnector:
     def __repr__(self) -> str:  # never the key
         return f"DatabentoConnector(dataset={self.dataset!r}, schema={self.schema!r}, gateway={self.gateway!r})"
 
-    def open(self, contracts: Sequence[str], start_ns: int | None) -> ClientStream:
+    def open(self, contracts: Sequence[str], start_ns: int | None, on_record: RecordHandler) -> ClientSession:
         where = f"{self.gateway or 'Databento live gateway'}:{self.port} ({self.dataset})"
         client = databento.Live(key=self._key, gateway=self.gateway, port=self.port,
                                 heartbeat_interval_s=self.heartbeat_interval_s)
+        session = ClientSession(client)
+        # A callback, registered before the session starts, sees every record; the client's
+        # iterator only sees records that arrive after it is enabled.
+        client.add_callback(on_record, session.handler_failed)
         try:
             client.subscribe(dataset=self.dataset, schema=self.schema, symbols=list(contracts),
                              stype_in="raw_symbol", start=start_ns)
+            client.start()
         except (BentoError, ValueError, OSError) as exc:
-            client.terminate()
+            session.close()
             raise GatewayUnavailable(f"{where}: cannot open a session: {exc}") from None
-        return ClientStream(client)
+        return session
 
 
-class ClientStream:
-    """One started ``databento.Live`` session as an iterator of records."""
+class ClientSession:
+    """One started ``databento.Live`` session."""
 
     def __init__(self, client: databento.Live) -> None:
         self._client = client
-        self.end_reason = ""
         self._closed = False
+        self._failure: Exception | None = None
 
-    def __iter__(self) -> Iterator[DBNRecord]:
+    def handler_failed(self, exc: Exception) -> None:
+        """The record handler raised: end the session rather than run on with a gap."""
+        log.error("feed.record_handler_failed: %r", exc)
+        self._failure = exc
+        self.close()
+
+    def wait(self) -> str:
         try:
-            yield from self._client
+            self._client.block_for_close()
         except BentoError as exc:
-            self.end_reason = f"session lost: {exc}"
-        else:
-            self.end_reason = "closed" if self._closed else "the gateway ended the session"
+            return f"session lost: {exc}"
+        if self._failure is not None:
+            return f"record handler failed: {self._failure!r}"
+        return "closed" if self._closed else "the gateway ended the session"
 
     def close(self) -> None:
         self._closed = True
