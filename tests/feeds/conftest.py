@@ -70,12 +70,13 @@ def gateway() -> Iterator[LocalGateway]:
 
 
 @pytest.fixture
-def make_source(gateway: LocalGateway) -> Iterator[Callable[..., tuple[DatabentoLiveSource, Groups]]]:
-    """Build a live source on the local gateway at ``now``; closed at teardown."""
+def make_source(gateway: LocalGateway) -> Iterator[Callable[..., Any]]:
+    """Build a live source on the local gateway at ``now`` and (``collect``) a ``Groups`` reading
+    it; closed at teardown."""
     made: list[DatabentoLiveSource] = []
 
-    def _make(now: datetime | ManualClock, symbols: tuple[str, ...] = ("ES", "NQ"), **kwargs: Any) -> \
-            tuple[DatabentoLiveSource, Groups]:
+    def _make(now: datetime | ManualClock, symbols: tuple[str, ...] = ("ES", "NQ"), *, collect: bool = True,
+              **kwargs: Any) -> Any:
         clock = now if isinstance(now, ManualClock) else ManualClock(now)
         options: dict[str, Any] = {"contract_for": quarterly, "grace_secs": 1.0, "poll_secs": 0.02,
                                    "reconnect_delay_secs": 0.05, "max_silence_secs": 30.0,
@@ -84,7 +85,7 @@ def make_source(gateway: LocalGateway) -> Iterator[Callable[..., tuple[Databento
         connector = DatabentoConnector(API_KEY, gateway="127.0.0.1", port=gateway.port)
         source = DatabentoLiveSource(list(symbols), connector=connector, clock=clock, **options)
         made.append(source)
-        return source, Groups(source)
+        return (source, Groups(source)) if collect else source
 
     yield _make
     for source in made:

@@ -218,12 +218,17 @@ def test_close_ends_a_blocked_groups_promptly(gateway, make_source):
 def test_unreachable_gateway_is_retried_and_reported(make_source, gateway):
     gateway.stop()
     source, groups = make_source(_utc(2024, 3, 5, 14, 20))
-    groups.none_within(0.2)
-    status = source.status()
-    assert not status.connected and "cannot connect" in status.detail
+    gateway.wait_for(lambda: "cannot connect" in source.status().detail)
+    assert not source.status().connected
 
 
 @pytest.mark.parametrize("kwargs", [{"warmup_bars": 3}, {"poll_secs": 0}, {"max_silence_secs": -1}])
 def test_bad_arguments_are_refused(make_source, kwargs):
     with pytest.raises(ValueError):
         make_source(_utc(2024, 3, 5, 14, 20), **kwargs)
+
+
+def test_groups_can_be_iterated_only_once(make_source):
+    source, groups = make_source(_utc(2024, 3, 5, 14, 20))
+    with pytest.raises(RuntimeError, match="only once"):
+        source.groups()

@@ -139,6 +139,7 @@ class DatabentoLiveSource:
         self._inbox: queue.Queue[object] = queue.Queue(maxsize=queue_size * 1000)
         self._out: queue.Queue[object] = queue.Queue(maxsize=queue_size)
         self._threads: list[threading.Thread] = []
+        self._iterated = False
         self._builder: LiveBarBuilder | None = None
         self._session: LiveSession | None = None
         self._session_fresh = False  # the open session has not delivered a record yet
@@ -167,8 +168,13 @@ class DatabentoLiveSource:
         return _utc(self._first_live_ns + HOUR_NS)
 
     def groups(self) -> Iterator[BarGroup]:
-        if self._builder is not None:
-            raise RuntimeError("DatabentoLiveSource.groups() can be iterated only once")
+        with self._lock:
+            if self._iterated:
+                raise RuntimeError("DatabentoLiveSource.groups() can be iterated only once")
+            self._iterated = True
+        return self._groups()
+
+    def _groups(self) -> Iterator[BarGroup]:
         try:
             seq = 0
             last_ts: int | None = None
@@ -224,7 +230,9 @@ class DatabentoLiveSource:
         # A full queue means the consumer is not blocked: it sees the flag on its next item.
         with contextlib.suppress(queue.Full):
             self._out.put_nowait(_END)
-        for t in self._threads:
+        with self._lock:
+            threads = list(self._threads)
+        for t in threads:
             if t is not threading.current_thread():
                 t.join(timeout=self._poll_secs * 4)
 
@@ -276,12 +284,15 @@ class DatabentoLiveSource:
         self._builder = LiveBarBuilder(self._book, HourlyAggregator(self._ticks, open_from_ns=start),
                                        grace_secs=self._grace_secs)
         with self._lock:
+            if self._closed.is_set():
+                return
             self._live_since = self._clock.now()
             self._note = "connecting"
         for name, target in (("databento-session", self._run_sessions), ("databento-bars", self._run_bars)):
             t = threading.Thread(target=target, name=name, daemon=True)
-            self._threads.append(t)
             t.start()
+            with self._lock:
+                self._threads.append(t)
 
     # -- session thread -------------------------------------------------------------------
     def _plan(self) -> tuple[list[str], int]:
