@@ -38,12 +38,10 @@ import logging
 import queue
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-import databento_dbn as dbn
 import numpy as np
-from databento_dbn import DBNRecord
 
 from multialpha.clock import Clock
 from multialpha.domain import BarGroup
@@ -52,7 +50,8 @@ from multialpha.features.bars import NS_PER_SECOND
 from multialpha.features.daily import exchange_minutes, trading_day_ids
 from multialpha.feeds.hourly import HOUR_NS, CompletedHour, HourlyAggregator, hour_start
 from multialpha.feeds.live_bars import LiveBarBuilder, to_ns
-from multialpha.feeds.live_client import LiveConnector, LiveSession
+from multialpha.feeds.live_client import LiveConnector
+from multialpha.feeds.live_sessions import SessionEnded, SessionKeeper, SessionOpened, SessionState
 from multialpha.feeds.replay_source import ReplaySource
 from multialpha.feeds.source import FeedStatus
 from multialpha.feeds.symbology import ContractBook, ContractFor, trade_date
@@ -63,16 +62,6 @@ log = logging.getLogger(__name__)
 REPLAY_WINDOW_SECS = 23 * 3600  # the gateway replays 24 hours; keep a margin
 _EPOCH = date(1970, 1, 1)
 _END = object()
-
-
-@dataclass(frozen=True)
-class _SessionOpened:
-    replaying: bool
-
-
-@dataclass(frozen=True)
-class _SessionEnded:
-    reason: str
 
 
 def _utc(ts_ns: int) -> datetime:
@@ -135,24 +124,15 @@ class DatabentoLiveSource:
 
         self._lock = threading.Lock()
         self._closed = threading.Event()
-        self._resubscribe = threading.Event()
+        self._iterated = False
         self._inbox: queue.Queue[object] = queue.Queue(maxsize=queue_size * 1000)
         self._out: queue.Queue[object] = queue.Queue(maxsize=queue_size)
-        self._threads: list[threading.Thread] = []
-        self._iterated = False
         self._builder: LiveBarBuilder | None = None
-        self._session: LiveSession | None = None
-        self._session_fresh = False  # the open session has not delivered a record yet
-        self._received_minute = False  # the open session delivered a minute record
-        self._subscribed: frozenset[str] = frozenset()
-        self._resume_ns: int | None = None  # replay start of the next session
-        self._last_minute_ns: int | None = None  # latest bar record received
+        self._sessions: SessionKeeper | None = None
+        self._bar_thread: threading.Thread | None = None
+        self._resume_ns: int | None = None  # replay start of the first session
         self._live_since: datetime | None = None
-        self._last_record_at: datetime | None = None
         self._last_close: datetime | None = None
-        self._connected = False
-        self._note = "not started"
-        self.reconnects = 0
 
     # -- BarSource ------------------------------------------------------------------------
     @property
@@ -203,47 +183,51 @@ class DatabentoLiveSource:
     def status(self) -> FeedStatus:
         silence = self.silence_secs()
         stale = silence is not None and silence > self._max_silence_secs
-        with self._lock:
-            connected, note, subscribed = self._connected, self._note, sorted(self._subscribed)
-        parts = [note]
-        if connected:
-            parts.append("subscribed " + ",".join(subscribed))
+        state = self._session_state()
+        parts = [state.note]
+        if state.connected:
+            parts.append("subscribed " + ",".join(sorted(state.subscribed)))
         if silence is not None:
             parts.append(f"last record {silence:.0f}s ago" + (" (stale)" if stale else ""))
         b = self._builder
         if b is not None:
             parts.append(f"dropped: {b.duplicates} duplicate, {b.late} late, {b.inactive} inactive-contract, "
-                         f"{b.unmapped} unmapped; {self.reconnects} reconnect(s)")
+                         f"{b.unmapped} unmapped; {state.reconnects} reconnect(s)")
             if b.gateway_errors:
                 parts.append("gateway error: " + b.gateway_errors[-1])
-        return FeedStatus(live=True, connected=connected, last_bar_time=self._last_close,
+        return FeedStatus(live=True, connected=state.connected, last_bar_time=self._last_close,
                           detail="; ".join(parts), silence_secs=silence, stale=stale)
 
     def close(self) -> None:
         if self._closed.is_set():
             return
         self._closed.set()
-        with self._lock:
-            session, self._connected, self._note = self._session, False, "closed"
-        if session is not None:
-            session.close()
+        if self._sessions is not None:
+            self._sessions.close(timeout=self._poll_secs * 4)
         # A full queue means the consumer is not blocked: it sees the flag on its next item.
         with contextlib.suppress(queue.Full):
             self._out.put_nowait(_END)
-        with self._lock:
-            threads = list(self._threads)
-        for t in threads:
-            if t is not threading.current_thread():
-                t.join(timeout=self._poll_secs * 4)
+        bar_thread = self._bar_thread
+        if bar_thread is not None and bar_thread is not threading.current_thread():
+            bar_thread.join(timeout=self._poll_secs * 4)
 
     # -- health ---------------------------------------------------------------------------
     def silence_secs(self) -> float | None:
         """Seconds since the gateway last sent anything (since going live if it never did)."""
-        with self._lock:
-            since = self._last_record_at or self._live_since
+        since = self._session_state().last_record_at or self._live_since
         if since is None:
             return None
         return max(0.0, (self._clock.now() - since).total_seconds())
+
+    @property
+    def reconnects(self) -> int:
+        """Sessions opened after the first (drops, gateway restarts and rolls)."""
+        return self._session_state().reconnects
+
+    def _session_state(self) -> SessionState:
+        if self._sessions is None:
+            return SessionState(False, "closed" if self._closed.is_set() else "not started", frozenset(), 0, None)
+        return self._sessions.state()
 
     @property
     def last_minute_ns(self) -> int | None:
@@ -283,83 +267,27 @@ class DatabentoLiveSource:
         self._resume_ns = start
         self._builder = LiveBarBuilder(self._book, HourlyAggregator(self._ticks, open_from_ns=start),
                                        grace_secs=self._grace_secs)
-        with self._lock:
-            if self._closed.is_set():
-                return
-            self._live_since = self._clock.now()
-            self._note = "connecting"
-        for name, target in (("databento-session", self._run_sessions), ("databento-bars", self._run_bars)):
-            t = threading.Thread(target=target, name=name, daemon=True)
-            t.start()
-            with self._lock:
-                self._threads.append(t)
+        if self._closed.is_set():
+            return
+        self._live_since = self._clock.now()
+        self._sessions = SessionKeeper(
+            self._connector, plan=self._plan, deliver=lambda item: self._put(self._inbox, item),
+            clock=self._clock, closed=self._closed, delay_secs=self._delay_secs[0],
+            max_delay_secs=self._delay_secs[1])
+        bar_thread = threading.Thread(target=self._run_bars, name="databento-bars", daemon=True)
+        bar_thread.start()
+        self._bar_thread = bar_thread
+        self._sessions.start()
 
-    # -- session thread -------------------------------------------------------------------
+    # -- sessions -----------------------------------------------------------------------
     def _plan(self) -> tuple[list[str], int]:
+        """The next session: replay from the last minute received (the warm-up end before any),
+        within the replay window; every contract active from that trade date to today's."""
         now_ns = to_ns(self._clock.now())
-        start = self._last_minute_ns if self._last_minute_ns is not None else self._resume_ns
-        assert start is not None
-        start = max(start, hour_start(now_ns - self._window_ns) + HOUR_NS)
+        assert self._sessions is not None and self._resume_ns is not None
+        last = self._sessions.last_minute_ns
+        start = max(self._resume_ns if last is None else last, hour_start(now_ns - self._window_ns) + HOUR_NS)
         return self._book.contracts(trade_date(start), trade_date(now_ns)), start
-
-    def _run_sessions(self) -> None:
-        delay = self._delay_secs[0]
-        first = True
-        while not self._closed.is_set():
-            self._session_fresh, self._received_minute = True, False
-            contracts, start = self._plan()
-            try:
-                session = self._connector.open(contracts, start, self._on_record)
-            except Exception as exc:  # noqa: BLE001 - any failure to connect is retried
-                self._set_note(f"cannot connect: {exc}")
-                log.warning("feed.connect_failed retry_in_secs=%.1f: %s", delay, exc)
-                if self._closed.wait(delay):
-                    return
-                delay = min(delay * 2, self._delay_secs[1])
-                continue
-            with self._lock:
-                self._session, self._subscribed = session, frozenset(contracts)
-                self._connected, self._note = True, "connected"
-            if self._closed.is_set():
-                session.close()
-                return
-            if not first:
-                self.reconnects += 1
-            first = False
-            log.info("feed.session_open contracts=%s replay_from=%s", ",".join(contracts), _utc(start))
-            reason = session.wait()
-            if self._received_minute:
-                delay = self._delay_secs[0]
-            with self._lock:
-                self._connected, self._session = False, None
-                self._note = f"reconnecting: {reason}"
-            self._put(self._inbox, _SessionEnded(reason))
-            if self._closed.is_set():
-                return
-            if self._resubscribe.is_set():
-                self._resubscribe.clear()
-                continue
-            log.warning("feed.session_ended reason=%s retry_in_secs=%.1f", reason, delay)
-            if self._closed.wait(delay):
-                return
-            delay = min(delay * 2, self._delay_secs[1])
-
-    def _on_record(self, record: DBNRecord) -> None:
-        """Every record of the open session, on the client's thread, in order."""
-        if self._session_fresh:
-            self._session_fresh = False
-            self._put(self._inbox, _SessionOpened(replaying=True))
-        with self._lock:
-            self._last_record_at = self._clock.now()
-        if isinstance(record, dbn.OHLCVMsg):
-            self._received_minute = True
-            if self._last_minute_ns is None or record.ts_event > self._last_minute_ns:
-                self._last_minute_ns = record.ts_event
-        self._put(self._inbox, record)
-
-    def _set_note(self, note: str) -> None:
-        with self._lock:
-            self._note = note
 
     def _put(self, q: queue.Queue[object], item: object) -> bool:
         """Blocking put that gives up when the source closes; False if it did."""
@@ -382,9 +310,11 @@ class DatabentoLiveSource:
                 except queue.Empty:
                     item = None
                 hours: list[CompletedHour] = []
-                if isinstance(item, _SessionOpened):
-                    builder.session_started(replaying=item.replaying)
-                elif item is not None and not isinstance(item, _SessionEnded):
+                if isinstance(item, Exception):
+                    raise item
+                if isinstance(item, SessionOpened):
+                    builder.session_started(replaying=True)  # the gateway says when replay is done
+                elif item is not None and not isinstance(item, SessionEnded):
                     hours = builder.on_record(item)  # type: ignore[arg-type]
                 now = self._clock.now()
                 hours += builder.on_clock(now)
@@ -397,13 +327,11 @@ class DatabentoLiveSource:
             self._put(self._out, exc)
 
     def _check_roll(self, now: datetime) -> None:
-        with self._lock:
-            session, subscribed = self._session, self._subscribed
-        if session is None or self._resubscribe.is_set():
+        assert self._sessions is not None
+        state = self._sessions.state()
+        if not state.connected:
             return
         day = trade_date(to_ns(now))
-        missing = set(self._book.active(day)) - subscribed
-        if missing:
+        missing = set(self._book.active(day)) - state.subscribed
+        if missing and self._sessions.resubscribe():
             log.info("feed.roll trade_date=%s new_contracts=%s: resubscribing", day, ",".join(sorted(missing)))
-            self._resubscribe.set()
-            session.close()

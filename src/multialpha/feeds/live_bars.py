@@ -41,14 +41,17 @@ class LiveBarBuilder:
     """Feeds one live record at a time, and the clock, into the hourly aggregator; the caller
     calls ``on_clock`` after every record and on every idle tick."""
 
-    def __init__(self, book: ContractBook, aggregator: HourlyAggregator, *, grace_secs: float) -> None:
+    def __init__(self, book: ContractBook, aggregator: HourlyAggregator, *, grace_secs: float,
+                 replaying: bool = True) -> None:
         if grace_secs < 0:
             raise ValueError("grace_secs must be >= 0")
         self._book = book
         self._agg = aggregator
         self._grace_ns = int(grace_secs * NS_PER_SECOND)
         self._contracts: dict[int, str] = {}
-        self.replaying = False
+        # The feed's first session replays from the end of the warm-up: no clock closes until
+        # the gateway says the replay caught up.
+        self.replaying = replaying
         self.last_minute_ns: int | None = None  # ts_event of the latest bar record received
         self.unmapped = 0  # bar records of an instrument no mapping message named
         self.inactive = 0  # bar records of a contract not active on their trade date
