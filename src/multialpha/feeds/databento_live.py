@@ -15,8 +15,8 @@ records of a contract on a day it is not the active one are ignored.
 Start: warm-up first (``warmup_bars`` bar times before the first live hour, from
 ``history``), then a session replaying from the end of the warm-up (at most 23 hours back,
 the gateway keeps 24), so the hours between the warm-up and now arrive too. Every group of
-an hour that began before the source started is ``historical``; the first live group is the
-hour in progress at start (``first_live_time`` is its close).
+an hour that ended before the source was built is ``historical``; the first live group is
+the hour in progress then (``first_live_time`` is its close).
 
 Reconnect: an ended session (dropped, gateway closed, failed to connect) is reopened after
 ``reconnect_delay_secs`` (doubling up to ``max_reconnect_delay_secs``), replaying from the last
@@ -118,7 +118,6 @@ class DatabentoLiveSource:
         self._poll_secs = poll_secs
         self._delay_secs = (reconnect_delay_secs, max(reconnect_delay_secs, max_reconnect_delay_secs))
         self._window_ns = int(replay_window_secs * NS_PER_SECOND)
-        self._queue_size = queue_size
         self._started_at = clock.now()
         self._first_live_ns = hour_start(to_ns(self._started_at))
 
