@@ -81,7 +81,7 @@ def test_group_fields_follow_the_bar_time(source_and_count):
         assert g.bars and set(g.bars) <= set(source.symbols)
 
 
-def test_status_and_close(source_and_count):
+def test_status_reports_the_last_bar_and_close_is_idempotent(source_and_count):
     source, n = source_and_count
     _take(source, 1)
     status = source.status()

@@ -1,3 +1,4 @@
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import databento_dbn as dbn
@@ -7,10 +8,13 @@ import pytest
 from multialpha.clock import ManualClock
 from multialpha.domain import Bar
 from multialpha.features.bars import BarArrays
+from multialpha.feeds.databento_live import DatabentoLiveSource
 from multialpha.feeds.dbn_bars import read_dbn_bars
+from multialpha.feeds.live_client import DatabentoConnector
 from multialpha.feeds.replay_files import write_bar_file
 from multialpha.feeds.warmup import FileHistory
 
+from .conftest import quarterly
 from .dbn_records import HOUR, MINUTE, hourly_reference, ns, ohlcv, random_minutes, write_dbn
 
 ES, NQ = 101, 201  # instrument ids of ESH4 and NQH4 on the local gateway
@@ -223,7 +227,7 @@ def test_unreachable_gateway_is_retried_and_reported(make_source, gateway):
 
 
 @pytest.mark.parametrize("kwargs", [{"warmup_bars": 3}, {"poll_secs": 0}, {"max_silence_secs": -1}])
-def test_bad_arguments_are_refused(make_source, kwargs):
+def test_bad_arguments_are_refused_at_construction(make_source, kwargs):
     with pytest.raises(ValueError):
         make_source(_utc(2024, 3, 5, 14, 20), **kwargs)
 
@@ -232,3 +236,19 @@ def test_groups_can_be_iterated_only_once(make_source):
     source, groups = make_source(_utc(2024, 3, 5, 14, 20))
     with pytest.raises(RuntimeError, match="only once"):
         source.groups()
+
+
+def test_wrong_api_key_is_refused_by_the_gateway_and_reported(gateway):
+    source = DatabentoLiveSource(["ES"], connector=DatabentoConnector("db-WRONGKEY0000000000000000000000", gateway="127.0.0.1",
+                                                                      port=gateway.port),
+                                 contract_for=quarterly, clock=ManualClock(_utc(2024, 3, 5, 14, 20)), poll_secs=0.02)
+    groups = iter(source.groups())
+    consumer = threading.Thread(target=lambda: list(groups), daemon=True)
+    consumer.start()
+    try:
+        gateway.wait_for(lambda: "Authentication failed" in source.status().detail)
+        assert not source.status().connected and gateway.started_sessions() == []
+    finally:
+        source.close()
+    consumer.join(timeout=1)
+    assert not consumer.is_alive()

@@ -40,5 +40,5 @@ def test_one_contract_for_two_symbols_is_refused_naming_both():
 
 @pytest.mark.parametrize(("symbol", "root"), [("ES.c.0", "ES"), ("6A.v.1", "6A"), ("ESZ4", None),
                                              ("ES.FUT", None)])
-def test_continuous_root(symbol, root):
+def test_continuous_root_names_the_product_of_continuous_symbols_only(symbol, root):
     assert continuous_root(symbol) == root
