@@ -78,8 +78,8 @@ def test_historical_warmup_then_live_groups(historical, make_source, gateway):
 
 
 def test_file_history_keeps_only_bars_before_the_end(tmp_path):
-    starts = np.array([ns(2024, 3, 13, h) for h in range(18, 23)], dtype=np.int64)
+    starts = np.array([ns(2024, 3, 13, h) for h in range(13, 18)], dtype=np.int64)  # 08:00-12:00 Chicago
     c = np.full(5, 5000.0)
     write_bar_file(tmp_path / "ES.csv", BarArrays("ES", starts, c, c, c, c, c))
-    bars = FileHistory(tmp_path, tick_sizes={"ES": 0.25}).bars(["ES"], end_ns=ns(2024, 3, 13, 21))
+    bars = FileHistory(tmp_path, tick_sizes={"ES": 0.25}).bars(["ES"], end_ns=ns(2024, 3, 13, 16))
     assert bars["ES"].ts.tolist() == starts[:3].tolist() and bars["ES"].tick_size == 0.25
