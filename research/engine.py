@@ -10,6 +10,7 @@ and a market view over precomputed arrays of the one feature engine (``compute_f
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -50,6 +51,12 @@ class MemoryLedger:
 
     def opened(self, position: Position) -> None:
         self.positions[(position.strategy, position.symbol)] = position
+
+    def voided(self, strategy: str, symbol: str) -> None:
+        self.positions.pop((strategy, symbol), None)
+
+    def atomic(self) -> AbstractContextManager[object]:
+        return nullcontext()
 
     def closed(self, trade: ClosedTrade) -> None:
         self.positions.pop((trade.strategy, trade.symbol), None)
@@ -93,6 +100,9 @@ class OpenGate:
 
     def flatten_reason(self, strategy: str) -> str | None:
         return None
+
+    def void(self, strategy: str, symbol: str) -> None:
+        self._open.pop((strategy, symbol), None)
 
 
 class ArrayMarket:

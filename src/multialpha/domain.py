@@ -184,8 +184,7 @@ class Position:
     """An open position as the strategy manages it (fills are assumed at the signal price).
 
     The position of record is the state store's row; this is its in-memory form. ``stop`` and
-    ``target`` are NaN when disabled. ``exit_pending`` holds the reason of an exit decided but
-    not confirmed delivered: the next bar sends it again whatever the exit rules say.
+    ``target`` are NaN when disabled.
     """
 
     strategy: str
@@ -200,7 +199,6 @@ class Position:
     ml_score: float | None = None
     features: dict[str, float] = field(default_factory=dict)
     bars_held: int = 0  # -1 after a restart: counted from the bar history on the next bar
-    exit_pending: str | None = None
     ticker: str = ""  # the contract held (its exit goes there); "" when restored from an older store
 
 
@@ -236,6 +234,7 @@ class DenyReason(StrEnum):
     ACCOUNT_HALTED = "account_halted"
     REDUCING = "reducing"
     ORDERS_UNKNOWN = "orders_unknown"  # an order of unknown outcome awaits an operator
+    EXIT_UNCONFIRMED = "exit_unconfirmed"  # an exit of this symbol on this account is not confirmed
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,7 @@ def test_kill_9_at_random_moments_then_restart_sends_every_order_once_and_books_
         final = read_store(state, DAYS)
         got = sinks.received()
 
-    assert got == reference.webhooks, report + _diff(got, reference.webhooks)  # once each, same order
+    assert got == reference.webhooks, report + _diff(got, reference.webhooks)  # once each, same order per webhook
     assert final["journal"] == reference.journal, report
     assert final["daily"] == reference.daily, report
     assert final["coordinator"]["daily_pnl"] == reference.coordinator["daily_pnl"], report

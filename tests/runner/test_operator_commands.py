@@ -19,7 +19,7 @@ from multialpha.cli import main
 from multialpha.domain import Action, make_intent_id
 from multialpha.execution import Reply, ResponsePlan
 from multialpha.feeds.replay_files import write_bar_file
-from multialpha.runner import MultiAlphaRunner
+from multialpha.runner import MultiAlphaRunner, RunOptions
 from multialpha.state import OutboxIntent, StateStore
 
 from .conftest import T0, MakeSetup, Setup, hourly_bars
@@ -63,40 +63,61 @@ def _sent(setup: Setup) -> list[tuple[str, str, str]]:
             for r in setup.sink.received if r["status"] == 200]
 
 
-def _unknown_exit_then_stop(make_setup: MakeSetup) -> tuple[Setup, str]:
+def _unknown_exit_then_stop(make_setup: MakeSetup, *, gateway_down: bool = False) -> tuple[Setup, str]:
+    """The exit at bar 4 gets a 500; it is sent again (confirmed, or with the gateway down, not)."""
     setup = _setup(make_setup, bars=5)
-    setup.sink.plan = ResponsePlan([Reply(200), Reply(500)])
-    MultiAlphaRunner(setup.config()).run()
+    setup.sink.plan = ResponsePlan([Reply(200), Reply(500)], default=Reply(500) if gateway_down else None)
+    report = MultiAlphaRunner(setup.config(), options=RunOptions(drain_secs=1.5)).run()
     exit_id = f"t1:ES:{_close_iso(4)}:exit"
+    # The fill is assumed at the signal: the trade is booked whatever the delivery says.
+    assert [(t.exit_time.strftime("%Y-%m-%dT%H:%M:%SZ"), t.exit_price) for t in report.trades] == [
+        (_close_iso(4), 5004.0)]
     with _store(setup) as store:
         row = store.outbox.get(exit_id)
         assert row is not None and row.status.value == "unknown"
-        assert [p.symbol for p in store.positions.all()] == ["ES"]  # kept: the exit is not confirmed
+        assert store.positions.all() == []
     setup.sink.plan = ResponsePlan()
     _more_bars(setup)
     return setup, exit_id
 
 
-def test_unknown_exit_settled_sent_closes_the_position_at_its_signal_across_a_restart(
+def test_unknown_exit_settled_sent_needs_nothing_more_across_a_restart(
         make_setup: MakeSetup, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch):
     setup, exit_id = _unknown_exit_then_stop(make_setup)
     assert main(["orders", "resolve", exit_id, "--sent", "--config", str(setup.config_path)]) == 0
+    before = len(setup.sink.received)
     report = MultiAlphaRunner(setup.config()).run()
-    trades = [(t.symbol, t.exit_time.strftime("%Y-%m-%dT%H:%M:%SZ"), t.exit_price) for t in report.trades]
-    assert trades == [("ES", _close_iso(4), 5004.0)]  # the broker's exit, at its signal
-    # No second exit for that position; the slot was free for bar 7's entry.
-    assert _sent(setup)[-1] == ("buy", _close_iso(7), "ibs_entry")
-    assert [a for a, _, _ in _sent(setup)].count("exit") == 0
+    assert not report.failed
+    # Nothing sent again for that position; the slot and the symbol were free for bar 7's entry.
+    assert [(r["body"]["action"], r["body"]["time"]) for r in setup.sink.received[before:]] == [
+        ("buy", _close_iso(7))]
 
 
-def test_restart_with_an_unknown_exit_resends_the_exit_and_holds_entries_until_settled(make_setup: MakeSetup):
-    setup, exit_id = _unknown_exit_then_stop(make_setup)
+def test_restart_with_an_exit_not_confirmed_sends_it_again_and_holds_entries_until_settled(make_setup: MakeSetup):
+    setup, exit_id = _unknown_exit_then_stop(make_setup, gateway_down=True)
+    with _store(setup) as store:
+        tried = [r.intent_id for r in store.outbox.all() if r.action.value == "exit"]
+    assert tried[0] == exit_id and len(tried) >= 2  # sent again while the run lasted, never confirmed
+    before = len(setup.sink.received)
     report = MultiAlphaRunner(setup.config()).run()
-    # The exit went out again at the first bar after the restart, whatever the exit rules say...
-    assert ("exit", _close_iso(5), "ibs_exit") in _sent(setup)
+    again = setup.sink.received[before:]
+    # The exit went out again at start-up, as a new order naming the first...
+    assert [(r["body"]["action"], r["body"]["extras"].get("resend_of"), r["status"]) for r in again][:1] == [
+        ("exit", exit_id, 200)]
     # ... and bar 7's entry was held: an order of unknown outcome awaits the operator.
     assert report.strategies["t1"]["ES"]["blocked"] == {"orders_unknown": 1}
-    assert "buy" not in [a for a, t, _ in _sent(setup) if t == _close_iso(7)]
+
+
+def test_exit_not_confirmed_is_sent_again_until_it_is_and_blocks_the_symbol_meanwhile(make_setup: MakeSetup):
+    setup = make_setup(bars={"ES": hourly_bars("ES", SCRIPT)},
+                       strategies={"t1": {"instruments": ["ES"], "params": PARAMS}},
+                       runtime={"data": {"warmup_bars": 3}})
+    setup.sink.plan = ResponsePlan([Reply(200), Reply(500), Reply(500)])  # the exit, then its first resend
+    MultiAlphaRunner(setup.config()).run()
+    exits = [(r["body"]["extras"]["signal_id"], r["status"]) for r in setup.sink.received
+             if r["body"]["action"] == "exit"]
+    exit_id = f"t1:ES:{_close_iso(4)}:exit"
+    assert exits == [(exit_id, 500), (f"{exit_id}#1", 500), (f"{exit_id}#2", 200)]
 
 
 def test_strategy_with_no_open_position_can_be_removed(make_setup: MakeSetup):

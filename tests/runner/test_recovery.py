@@ -8,6 +8,7 @@ import json
 import yaml
 
 from multialpha.execution.router import Routed
+from multialpha.execution.sender import Delivered
 from multialpha.runner import MultiAlphaRunner
 from multialpha.runner.hub import WAL_CHECKPOINT_BYTES
 from multialpha.runner.ops import halt, resume, status_data
@@ -71,15 +72,13 @@ def test_stop_with_a_position_open_then_restart_manages_its_exit_exactly_as_with
 def test_halt_with_flatten_written_by_an_operator_reaches_the_running_daemon(make_setup: MakeSetup):
     setup = _setup(make_setup)
     cfg = setup.config()
-    runner = MultiAlphaRunner(cfg)
 
-    def on_routed(r: Routed) -> None:
-        if r.intent.action == "buy" and not r.replayed:  # as `multialpha halt` from another shell
+    def on_delivered(d: Delivered) -> None:
+        if d.row.action == "buy":  # as `multialpha halt` from another shell, once the entry is out
             halt(cfg, strategy="t1", flatten=True, reducing=False, reason="risk check", by="desk",
                  out=io.StringIO())
 
-    runner._on_routed = on_routed
-    report = runner.run()
+    report = MultiAlphaRunner(cfg, on_delivered=on_delivered).run()
     exits = [(b["action"], b["extras"]["reason"], b["time"]) for b in _bodies(setup)]
     assert exits == [("buy", "ibs_entry", "2024-03-05T19:00:00Z"), ("exit", "halt_flatten", "2024-03-05T20:00:00Z")]
     assert report.strategies["t1"]["ES"]["blocked"] == {"strategy_halted": 3}  # bars 6, 7 and 8 signalled

@@ -127,9 +127,21 @@ class DataSource(StrEnum):
     DATABENTO = "databento"
 
 
+class WarmupFrom(StrEnum):
+    HISTORICAL = "historical"  # Databento historical (timeseries.get_range)
+    FILES = "files"  # the bar files in runtime.data.path
+
+
 class DatabentoConfig(StrictModel):
     dataset: NonEmptyStr = "GLBX.MDP3"
     api_key: Annotated[SecretStr, AfterValidator(_secret_not_blank)]
+    gateway: NonEmptyStr | None = None  # live gateway host; None: Databento's for the dataset
+    port: int = Field(default=13000, ge=1, le=65535)
+    historical_gateway: NonEmptyStr | None = None  # historical API URL; None: Databento's
+    warmup_from: WarmupFrom = WarmupFrom.HISTORICAL
+    grace_secs: float = Field(default=5.0, ge=0, allow_inf_nan=False)  # wait for a late minute at the hour
+    max_silence_secs: float = Field(default=120.0, gt=0, allow_inf_nan=False)  # feed stale beyond this
+    heartbeat_interval_secs: int | None = Field(default=None, ge=1)  # gateway heartbeats when idle
 
 
 class DataConfig(StrictModel):

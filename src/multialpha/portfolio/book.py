@@ -175,6 +175,15 @@ class PnlBook:
         self._realized[strategy] += today
         return Realized(pos, price, net, today)
 
+    def void(self, strategy: str, symbol: str, *, today: date) -> MarkedPosition:
+        """Remove a position that never existed at the broker: no trade; the entry commission is
+        refunded when it was booked today (an earlier day's books stay as they closed)."""
+        pos = self._require(strategy, symbol)
+        del self._positions[(strategy, symbol)]
+        if pos.entry_day == today:
+            self._realized[strategy] += self._commission(symbol, pos.quantity)
+        return pos
+
     # -- daily P&L ----------------------------------------------------------------------------
     def daily(self, strategy: str) -> DailyPnl:
         unrealized = sum((self.unrealized_today(p) for (s, _), p in self._positions.items()

@@ -64,6 +64,7 @@ class PortfolioCoordinator:
         self._stats = StatsBook(limits)
         self._events = EventQueue(on_event)
         self._unknown: frozenset[str] = frozenset()
+        self._held_symbols: set[tuple[str, str]] = set()  # (account, symbol) with an exit unconfirmed
 
     # -- day ----------------------------------------------------------------------------------
     def roll(self, now: datetime | None = None) -> bool:
@@ -86,7 +87,7 @@ class PortfolioCoordinator:
             lim = self._strategy(strategy)
             acct, ctl = self._controls[ACCOUNT], self._controls[strategy]
             key = (strategy, symbol)
-            reason = self._orders_unknown_denial(strategy) or entry_denial(EntryFacts(
+            reason = self._orders_unknown_denial(strategy, symbol) or entry_denial(EntryFacts(
                 account_state=acct.state, strategy_state=ctl.state,
                 # a daily stop blocks entries for the day, and after it while its flatten is pending
                 account_stopped=acct.stop_flatten, strategy_stopped=ctl.stop_flatten,
@@ -185,6 +186,27 @@ class PortfolioCoordinator:
             for name in names:
                 self._strategy(name)
             self._unknown = names
+
+    def void(self, strategy: str, symbol: str) -> None:
+        """An entry known not to have reached the broker: its position is removed without a trade."""
+        with self._atomic():
+            now = self._now(None)
+            self._roll(now)
+            self._strategy(strategy)
+            self._ledger.void(strategy, symbol, today=self._day)
+            self._end_pending_flattens(strategy)
+            self._emit(EventKind.POSITION_CLOSED, now, scope=strategy, symbol=symbol, reason="voided",
+                       net_pnl=0.0, today_pnl=0.0)
+
+    def hold_symbol(self, strategy: str, symbol: str, held: bool) -> None:
+        """While held, no strategy on ``strategy``'s broker account may enter ``symbol`` (an exit of
+        it is not confirmed: a late resend would close a new position too)."""
+        with self._atomic():
+            key = (self._strategy(strategy).account or strategy, symbol)
+            if held:
+                self._held_symbols.add(key)
+            else:
+                self._held_symbols.discard(key)
 
     # -- manual control -----------------------------------------------------------------------
     def set_state(self, scope: str, state: TradingState | str, reason: str) -> None:
@@ -289,8 +311,12 @@ class PortfolioCoordinator:
                   if s != lim.name and other.account == lim.account]
         return any(k in self._reserved or self._ledger.get(*k) is not None for k in others)
 
-    def _orders_unknown_denial(self, strategy: str) -> DenyReason | None:
-        return DenyReason.ORDERS_UNKNOWN if strategy in self._unknown else None
+    def _orders_unknown_denial(self, strategy: str, symbol: str) -> DenyReason | None:
+        if strategy in self._unknown:
+            return DenyReason.ORDERS_UNKNOWN
+        if (self._limits[strategy].account or strategy, symbol) in self._held_symbols:
+            return DenyReason.EXIT_UNCONFIRMED
+        return None
 
     def _end_pending_flattens(self, strategy: str) -> None:
         for scope in (strategy, ACCOUNT):

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from multialpha.calendar import trading_day
 from multialpha.config import AppConfig, ResolvedStrategy, load_app_config, redact_url, resolve_strategies
+from multialpha.config.schema import DataSource
 from multialpha.contracts import ContractSpec, load_contracts, require
 from multialpha.errors import MultialphaError
 from multialpha.features import REQUIRED_HISTORY_BARS
@@ -19,7 +20,7 @@ from multialpha.runner.lock import holder, lock_path, state_path_problem
 from multialpha.runner.modes import mode_problems
 from multialpha.runner.params import instrument_setup
 from multialpha.runner.recovery import Recovery, read_saved_state
-from multialpha.runner.sources import feed_symbols, load_bars, source_problem
+from multialpha.runner.sources import feed_symbols, load_bars, source_problems
 from multialpha.runner.worker import load_bundles, missing_bundles
 from multialpha.state import StateStore
 from multialpha.strategy.alpha import alpha_spec
@@ -147,13 +148,19 @@ def _strategy(r: _Report, cfg: AppConfig, s: ResolvedStrategy, contracts: dict[s
 
 def _bar_files(r: _Report, cfg: AppConfig, strategies: list[ResolvedStrategy],
                contracts: dict[str, ContractSpec], recovery: Recovery | None) -> None:
-    problem = source_problem(cfg)
-    if problem is not None:
-        r.problem(problem)
-        return
     held = [sym for syms in (recovery.orphans.values() if recovery else ()) for sym in syms]
+    symbols = feed_symbols(cfg, strategies, held)
+    for problem in source_problems(cfg, symbols, contracts):
+        r.problem(problem)
+    if cfg.runtime.data.source is not DataSource.REPLAY:
+        db = cfg.runtime.data.databento
+        if db is not None:
+            r.say(f"live data  {db.dataset} via {db.gateway or 'the Databento gateway'}:{db.port}, warm-up from "
+                  f"{db.warmup_from.value}, stale after {db.max_silence_secs:g}s of silence")
+        if db is None or db.warmup_from.value != "files":
+            return
     r.say("")
-    for symbol in feed_symbols(cfg, strategies, held):
+    for symbol in symbols:
         try:
             bars = load_bars(cfg, contracts, symbol)
         except MultialphaError as exc:

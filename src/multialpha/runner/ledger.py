@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,7 @@ class StoreLedger:
         self._store = store
         self._snapshot = coordinator_snapshot
         self._lock = threading.Lock()
+        self.fills = 0  # positions opened, closed or voided by this process (the hub's checkpoints)
         self._bar: datetime | None = None
         self._done: list[tuple[str, str]] = []  # instruments done with bar time self._bar, in order
         saved = store.daily.load_snapshot(EVALUATED_SNAPSHOT)
@@ -66,6 +68,7 @@ class StoreLedger:
             "close_time": when.isoformat(), "instruments": [list(k) for k in done]})
 
     def opened(self, position: Position) -> None:
+        self.fills += 1
         with self._store.transaction() as st:
             st.positions.open(
                 position.strategy, position.symbol, quantity=position.quantity, entry_time=position.entry_time,
@@ -76,7 +79,17 @@ class StoreLedger:
                        "ticker": position.ticker})
             self._save_fill(position.strategy, position.symbol, position.entry_time)
 
+    def atomic(self) -> AbstractContextManager[object]:
+        return self._store.transaction()
+
+    def voided(self, strategy: str, symbol: str) -> None:
+        self.fills += 1
+        with self._store.transaction() as st:
+            position = st.positions.close(strategy, symbol)
+            self.save_snapshot(position.entry_time)
+
     def closed(self, trade: ClosedTrade) -> None:
+        self.fills += 1
         with self._store.transaction() as st:
             st.record_exit(strategy=trade.strategy, symbol=trade.symbol, exit_time=trade.exit_time,
                            exit_price=repr(trade.exit_price), pnl_cents=to_cents(Decimal(repr(trade.pnl))),

@@ -14,7 +14,7 @@ from multialpha.portfolio import ACCOUNT
 from multialpha.runner.ledger import COORDINATOR_SNAPSHOT
 from multialpha.runner.lock import holder, lock_path
 from multialpha.runner.recovery import CHECKPOINT
-from multialpha.state import StateStore, TradingState
+from multialpha.state import OutboxRecord, StateStore, TradingState
 
 
 def operator_name(given: str | None) -> str:
@@ -81,12 +81,13 @@ def _check_scope(cfg: AppConfig, scope: str) -> None:
         raise UsageError(f"unknown strategy {scope!r}; configured: {', '.join(sorted(cfg.strategies))}")
 
 
-def shown_status(status: OrderStatus, daemon_pid: int | None) -> str:
-    """An order still PENDING with no daemon running was in flight when it stopped: its outcome
-    is unknown (the next start records it as such)."""
-    if status is OrderStatus.PENDING and daemon_pid is None:
-        return OrderStatus.UNKNOWN.value
-    return status.value
+def shown_status(row: OutboxRecord, daemon_pid: int | None) -> str:
+    """With no daemon running, an order still PENDING was in flight when it stopped (its outcome
+    is unknown; the next start records it as such), or queued and never attempted (the next
+    start delivers it)."""
+    if row.status is OrderStatus.PENDING and daemon_pid is None:
+        return OrderStatus.UNKNOWN.value if row.attempts else "queued"
+    return row.status.value
 
 
 def orders_list(cfg: AppConfig, *, show_all: bool, out: TextIO) -> int:
@@ -97,8 +98,11 @@ def orders_list(cfg: AppConfig, *, show_all: bool, out: TextIO) -> int:
         print("no orders need attention" if not show_all else "the outbox is empty", file=out)
         return 0
     for r in rows:
-        note = " (in flight when the daemon stopped)" if r.status is OrderStatus.PENDING and pid is None else ""
-        print(f"{r.intent_id:<48} {shown_status(r.status, pid):<8} qty {r.quantity} @ {r.price}  attempts "
+        note = ""
+        if r.status is OrderStatus.PENDING and pid is None:
+            note = (" (in flight when the daemon stopped)" if r.attempts else
+                    " (never attempted: the next start delivers it)")
+        print(f"{r.intent_id:<48} {shown_status(r, pid):<8} qty {r.quantity} @ {r.price}  attempts "
               f"{r.attempts}  http {r.http_status or '-'}  {r.detail or ''}{note}", file=out)
     return 0
 
@@ -178,7 +182,7 @@ def status_data(cfg: AppConfig) -> dict[str, Any]:
             "entry_time": p.entry_time.isoformat(), "entry_price": float(p.entry_price),
             "last_mark": float(marks.get((p.strategy, p.symbol), {}).get("last_mark", p.entry_price)),
         } for p in positions],
-        "orders_needing_attention": [{"intent_id": r.intent_id, "status": shown_status(r.status, pid),
+        "orders_needing_attention": [{"intent_id": r.intent_id, "status": shown_status(r, pid),
                                       "detail": r.detail} for r in backlog],
         "last_bar": {s: t.isoformat() for s, t in sorted(bars.items())},
     }

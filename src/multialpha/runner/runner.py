@@ -13,11 +13,13 @@ from typing import Any
 from multialpha.alerts import Level, Notifier, make_notifier
 from multialpha.clock import ManualClock
 from multialpha.config import AppConfig, ResolvedStrategy, resolve_strategies
+from multialpha.config.schema import RuntimeMode
 from multialpha.contracts import load_contracts
 from multialpha.domain import ClosedTrade
 from multialpha.errors import WorkerError
 from multialpha.execution import TradersPostClient, WebhookClient
 from multialpha.execution.router import OrderRouter, Routed
+from multialpha.execution.sender import Delivered
 from multialpha.features import REQUIRED_HISTORY_BARS
 from multialpha.feeds.source import BarSource
 from multialpha.portfolio import (
@@ -26,13 +28,13 @@ from multialpha.portfolio import (
 )
 from multialpha.rolls import load_rolls
 from multialpha.runner.coordination import build_coordinator
+from multialpha.runner.deliveries import Deliveries
 from multialpha.runner.fallback import FallbackSteps
 from multialpha.runner.hub import Hub
 from multialpha.runner.ledger import StoreLedger
 from multialpha.runner.lock import DaemonLock
 from multialpha.runner.modes import check_mode
 from multialpha.runner.recovery import HaltSync, Recovery, recover
-from multialpha.runner.settlement import Settlements
 from multialpha.runner.sources import build_source
 from multialpha.runner.systemd import sd_notify
 from multialpha.runner.worker import StrategyWorker, WorkerServices
@@ -48,6 +50,7 @@ class RunOptions:
     fail_fast: bool | None = None  # overrides runtime.fail_fast
     allow_unverified_models: bool | None = None
     worker_wait_log_secs: float = 30.0
+    drain_secs: float = 60.0  # at the end, how long the senders may take to deliver and confirm exits
 
 
 @dataclass
@@ -57,7 +60,8 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     coordinator: dict[str, Any] = field(default_factory=dict)
     trades: list[ClosedTrade] = field(default_factory=list)
-    routed: list[Routed] = field(default_factory=list)
+    routed: list[Routed] = field(default_factory=list)  # every order handed over, with its latency stamps
+    delivered: list[Delivered] = field(default_factory=list)  # every delivery the senders finished
     daily_stops: list[dict[str, Any]] = field(default_factory=list)
     bar_times: int = 0
     live_bar_times: int = 0
@@ -68,7 +72,8 @@ class RunReport:
 class MultiAlphaRunner:
     def __init__(self, cfg: AppConfig, *, options: RunOptions | None = None,
                  client: WebhookClient | None = None, notifier: Notifier | None = None,
-                 on_routed: Callable[[Routed], None] | None = None) -> None:
+                 on_routed: Callable[[Routed], None] | None = None,
+                 on_delivered: Callable[[Delivered], None] | None = None) -> None:
         self.cfg = cfg
         self.options = options or RunOptions()
         rt = cfg.runtime
@@ -88,6 +93,7 @@ class MultiAlphaRunner:
             timeout_secs=rt.webhook.timeout_secs, max_attempts=rt.webhook.max_attempts,
             max_retry_wait_secs=rt.webhook.max_retry_wait_secs)
         self._on_routed = on_routed
+        self._on_delivered = on_delivered
         self.references = tuple(rt.data.reference_symbols)
         if rt.data.warmup_bars < REQUIRED_HISTORY_BARS:
             self.report.notes.append(
@@ -96,10 +102,15 @@ class MultiAlphaRunner:
                 "differently than an uninterrupted run")
         self.workers: list[StrategyWorker] = []
         self._stop = threading.Event()
+        self._source: BarSource | None = None
 
     def request_stop(self) -> None:
-        """Stop after the bar time being processed (SIGTERM/SIGINT): its state is committed first."""
+        """Stop after the bar time being processed (SIGTERM/SIGINT): its state is committed first.
+        A live source waiting for the next bar stops waiting."""
         self._stop.set()
+        source = self._source
+        if source is not None and source.is_live:
+            source.close()
 
     # -- events --------------------------------------------------------------------------------
     def _on_coordinator_event(self, event: CoordinatorEvent) -> None:
@@ -111,7 +122,13 @@ class MultiAlphaRunner:
                                  f"daily P&L {row['pnl']} on {row['trading_day']}; flattening and blocking "
                                  "entries until the next CME trading day")
 
+    def _delivered(self, d: Delivered) -> None:
+        self.deliveries.on_delivered(d)
+        if self._on_delivered is not None:
+            self._on_delivered(d)
+
     def _routed(self, r: Routed) -> None:
+        self.deliveries.on_routed(r)
         self.report.routed.append(r)
         if self._on_routed is not None:
             self._on_routed(r)
@@ -123,9 +140,11 @@ class MultiAlphaRunner:
     # -- start-up --------------------------------------------------------------------------------
     def _build_workers(self, store: StateStore, recovery: Recovery) -> None:
         rt = self.cfg.runtime
-        router = self.router = OrderRouter(
-            self.client, {s.name: s.broker_account.get_secret_value() for s in self.strategies},
-            self.notifier, store, on_routed=self._routed)
+        urls = {s.name: s.broker_account.get_secret_value() for s in self.strategies}
+        self.deliveries = Deliveries(store, self.coordinator, self.notifier, urls)
+        router = self.router = OrderRouter(self.client, urls, store, on_delivered=self._delivered,
+                                           on_routed=self._routed, paper=rt.mode is RuntimeMode.PAPER)
+        self.deliveries.attach(router)
         self.ledger = StoreLedger(store, self.coordinator.snapshot)
         services = WorkerServices(
             contracts=self.contracts, coordinator=self.coordinator, router=router, notifier=self.notifier,
@@ -164,7 +183,7 @@ class MultiAlphaRunner:
 
     def source(self, recovery: Recovery) -> BarSource:
         rt = self.cfg.runtime
-        return build_source(self.cfg, self.strategies, self.contracts,
+        return build_source(self.cfg, self.strategies, self.contracts, self.rolls,
                             extra_symbols=[s for syms in recovery.orphans.values() for s in syms],
                             start=_pick(self.options.start, rt.data.start), end=_pick(self.options.end, rt.data.end),
                             resume_after_ns=recovery.resume_after_ns)
@@ -184,12 +203,13 @@ class MultiAlphaRunner:
             self.report.notes.extend(recovery.notes)
             halts = HaltSync(store, self.coordinator, self.notifier)
             halts.sync()
-            source = self.source(recovery)
+            source = self._source = self.source(recovery)
             self._build_workers(store, recovery)
             workers = self.prepare(held=bool(store.positions.all()))
             hub = Hub(store=store, clock=self.clock, coordinator=self.coordinator, ledger=self.ledger,
                       workers=self.workers, fallback=self._fallback(store), halts=halts,
-                      settlements=Settlements(store, self.coordinator, self.notifier), stop=self._stop,
+                      deliveries=self.deliveries, router=self.router, stop=self._stop,
+                      settle_secs=rt_settle(self.cfg),
                       wait_log_secs=self.options.worker_wait_log_secs, on_note=self.report.notes.append)
             hub.adopt_failed()
             self.notifier.notify(Level.INFO, "multialpha started",
@@ -207,6 +227,17 @@ class MultiAlphaRunner:
                     w.inbox.end()
                 for w in workers:
                     w.join(timeout_secs=30)
+                source.close()
+                # Every decision is committed; let the senders deliver what they hold.
+                if not self.deliveries.finish(self.router, self.options.drain_secs):
+                    self.report.notes.append(
+                        f"after {self.options.drain_secs:g}s, {self.router.backlog} order(s) still queued and exits not confirmed "
+                        f"for {self.deliveries.unconfirmed_exits}: the next start takes them over")
+                self.deliveries.close()
+                self.router.close()
+            fatal = self.router.fatal()
+            if fatal is not None:
+                raise fatal
             self._collect(workers)
         finally:
             sd_notify("STOPPING=1")
@@ -226,6 +257,16 @@ class MultiAlphaRunner:
             self.report.strategies[w.name] = {s: st.stats.as_dict() for s, st in w.steps.items()}
         self.report.coordinator = self.coordinator.snapshot()
         self.report.trades = self.ledger.trades()
+        self.report.delivered = list(self.deliveries.delivered)
+
+
+def rt_settle(cfg: AppConfig) -> float | None:
+    """A replay settles every bar time's deliveries before the next, so that what the gateway
+    answered is known at the same point of every replay (deterministic, like research); live
+    bars are an hour apart, and nothing waits for a POST there."""
+    if cfg.runtime.mode is RuntimeMode.REPLAY:
+        return cfg.runtime.webhook.timeout_secs * cfg.runtime.webhook.max_attempts + 5.0
+    return None
 
 
 def _pick(override: Any, default: Any) -> Any:

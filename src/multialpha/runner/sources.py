@@ -17,6 +17,8 @@ from multialpha.features.bars import BarArrays
 from multialpha.feeds.replay_files import find_bar_file, load_bar_file
 from multialpha.feeds.replay_source import ReplaySource
 from multialpha.feeds.source import BarSource
+from multialpha.rolls import RollSchedule
+from multialpha.runner.live_source import build_live_source, live_symbol_problems
 
 
 def feed_symbols(cfg: AppConfig, strategies: Sequence[ResolvedStrategy], extra: Iterable[str] = ()) -> list[str]:
@@ -25,11 +27,12 @@ def feed_symbols(cfg: AppConfig, strategies: Sequence[ResolvedStrategy], extra: 
                   | set(extra))
 
 
-def source_problem(cfg: AppConfig) -> ConfigError | None:
-    if cfg.runtime.data.source is not DataSource.REPLAY:
-        return ConfigError(f"data source {cfg.runtime.data.source.value!r} is not available in this build; "
-                           "use 'replay'", file=cfg.source_file, key="runtime.data.source")
-    return None
+def source_problems(cfg: AppConfig, symbols: Sequence[str], contracts: Mapping[str, ContractSpec]
+                    ) -> list[ConfigError]:
+    """What the configured data source cannot deliver (bar files are checked one by one)."""
+    if cfg.runtime.data.source is DataSource.DATABENTO:
+        return live_symbol_problems(cfg, symbols, contracts)
+    return []
 
 
 def load_bars(cfg: AppConfig, contracts: Mapping[str, ContractSpec], symbol: str) -> BarArrays:
@@ -40,13 +43,12 @@ def load_bars(cfg: AppConfig, contracts: Mapping[str, ContractSpec], symbol: str
                          allows_negative_prices=spec.allows_negative_prices)
 
 
-def build_source(cfg: AppConfig, strategies: Sequence[ResolvedStrategy], contracts: Mapping[str, ContractSpec], *,
-                 extra_symbols: Iterable[str] = (), start: date | None = None, end: date | None = None,
-                 resume_after_ns: int | None = None) -> BarSource:
-    problem = source_problem(cfg)
-    if problem is not None:
-        raise problem
+def build_source(cfg: AppConfig, strategies: Sequence[ResolvedStrategy], contracts: Mapping[str, ContractSpec],
+                 rolls: RollSchedule, *, extra_symbols: Iterable[str] = (), start: date | None = None,
+                 end: date | None = None, resume_after_ns: int | None = None) -> BarSource:
     symbols = feed_symbols(cfg, strategies, extra_symbols)
+    if cfg.runtime.data.source is DataSource.DATABENTO:
+        return build_live_source(cfg, symbols, contracts, rolls)
     bars = {s: load_bars(cfg, contracts, s) for s in symbols}
     return ReplaySource(bars, warmup_bars=cfg.runtime.data.warmup_bars, start=start, end=end,
                         resume_after_ns=resume_after_ns)

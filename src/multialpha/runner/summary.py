@@ -70,8 +70,8 @@ def format_summary(report: RunReport, sink_records: Iterable[Mapping[str, Any]] 
         add(f"webhook sink received {len(records)} payloads: {_fmt_counter(actions)}; by path: {_fmt_counter(paths)}")
         for r in records[:3]:
             add(f"  e.g. {r.get('path')} {r.get('body')}")
-    routed = Counter(str(r.result.status) for r in report.routed)
-    add(f"orders routed: {len(report.routed)} ({_fmt_counter(routed)})")
+    delivered = Counter(str(d.row.status) for d in report.delivered)
+    add(f"orders routed: {len(report.routed)}; delivered: {len(report.delivered)} ({_fmt_counter(delivered)})")
     add("=" * 100)
     return "\n".join(lines)
 

@@ -158,11 +158,12 @@ class OutboxRepo(Repo):
             return self._get(conn, intent_id)
 
     def sweep_in_flight(self, detail: str) -> list[OutboxRecord]:
-        """At start-up: every PENDING row was being delivered when the last process stopped, so
-        it may or may not have reached the gateway. Each becomes UNKNOWN for an operator."""
+        """At start-up: a PENDING row with an attempt was being delivered when the last process
+        stopped, so it may or may not have reached the gateway: it becomes UNKNOWN for an operator.
+        A PENDING row never attempted cannot have reached it and stays PENDING, to be delivered."""
         swept = []
         with self._db.transaction() as conn:
-            rows = conn.execute("SELECT * FROM outbox WHERE status = ? ORDER BY rowid",
+            rows = conn.execute("SELECT * FROM outbox WHERE status = ? AND attempts > 0 ORDER BY rowid",
                                 (OrderStatus.PENDING.value,)).fetchall()
             for row in rows:
                 conn.execute("UPDATE outbox SET status = ?, detail = ?, updated_at = ? WHERE intent_id = ?",

@@ -8,6 +8,7 @@ ledger or an in-memory one, the live feature engines or research's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
@@ -38,6 +39,10 @@ class Gate(Protocol):
         flatten-halt, a failed strategy), or None."""
         ...
 
+    def void(self, strategy: str, symbol: str) -> None:
+        """Forget an open position whose entry never reached the broker (no trade, no P&L)."""
+        ...
+
 
 class OrderPort(Protocol):
     def submit(self, intent: OrderIntent, *, arrival_ns: int | None = None) -> OrderStatus:
@@ -50,6 +55,12 @@ class Ledger(Protocol):
 
     def opened(self, position: Position) -> None: ...
     def closed(self, trade: ClosedTrade) -> None: ...
+    def voided(self, strategy: str, symbol: str) -> None:
+        """Remove an open position whose entry never reached the broker."""
+        ...
+    def atomic(self) -> AbstractContextManager[object]:
+        """Everything inside (the order's outbox row and the fill) commits together."""
+        ...
     def open_positions(self, strategy: str) -> list[Position]: ...
     def last_exit_time(self, strategy: str, symbol: str) -> datetime | None: ...
     def evaluated(self, strategy: str, symbol: str, when: datetime) -> None:

@@ -4,9 +4,14 @@ Each bar of its symbol is one ordered list of steps, taken at the bar's close:
 
 1. warm-up bars only record the close: no decision, no order, ever;
 2. restart guard: a bar time already acted on before a restart is not acted on again;
-3. in a position: mark it with the gate; exit if the gate says flatten, else resend an exit
-   not yet confirmed, else apply the alpha's exit rules;
+3. in a position: mark it with the gate; exit if the gate says flatten, else if its contract
+   rolls, else by the alpha's exit rules;
 4. flat: the alpha's entry rule, the ML filter, the gate (coordinator), the order, the ledger.
+
+Fills are assumed at the signal: an entry is booked open and an exit booked closed as the
+order is handed over (its outbox row commits with the fill, in one transaction). Delivery is
+the order port's business from there: an entry known not delivered is voided later
+(``void``), an exit not confirmed is sent again by the delivery side.
 
 ``sweep`` is the second pass the hub runs after every instrument of every strategy has seen a
 bar time: if the gate now says flatten (a daily stop fired by a later instrument or another
@@ -106,7 +111,7 @@ class InstrumentStep:
         pos.bars_held += 1
         pos.ticker = pos.ticker or self.tickers.ticker(bar.trading_day)
         self.gate.mark(self.strategy, self.symbol, bar.close, bar.close_time)
-        reason = (self.gate.flatten_reason(self.strategy) or pos.exit_pending or self._roll_reason(bar, pos)
+        reason = (self.gate.flatten_reason(self.strategy) or self._roll_reason(bar, pos)
                   or self.alpha.exit_reason(bar, pos))
         if reason is not None:
             self._exit(bar.close_time, bar.close, reason, bar.arrival_ns)
@@ -122,15 +127,9 @@ class InstrumentStep:
         self._exit_tried_at = when
         intent = self._intent(when, Action.EXIT, pos.quantity, price, pos.ml_score, reason,
                               ticker=pos.ticker or self._last_ticker)
-        status = self.orders.submit(intent, arrival_ns=arrival_ns)
-        if status is not OrderStatus.SENT:
-            # An exit must happen: keep the position and send again on the next bar, whatever the
-            # exit rules say then. A second exit for a position already closed is harmless at
-            # the broker; a missed one is not.
-            pos.exit_pending = reason
-            self.stats.exit_retries += 1
-            return
-        self.close_booked(intent, reason)
+        with self.ledger.atomic():
+            self.orders.submit(intent, arrival_ns=arrival_ns)
+            self.close_booked(intent, reason)
 
     def close_booked(self, intent: OrderIntent, reason: str) -> ClosedTrade:
         """Book the exit ``intent`` (delivered, or settled as delivered by an operator)."""
@@ -189,21 +188,36 @@ class InstrumentStep:
         ticker = self.tickers.ticker(bar.trading_day)
         intent = self._intent(bar.close_time, Action.BUY, quantity, close, score, self.entry_reason,
                               ticker=ticker, stop_loss=self._broker_stop(close, stop))
-        status = self.orders.submit(intent, arrival_ns=bar.arrival_ns)
-        if status is OrderStatus.FAILED:
-            self.gate.release(self.strategy, self.symbol)
-            self.stats.entry_failed += 1
-            return
-        # SENT, PENDING or UNKNOWN: an entry not known to have failed is managed as open,
-        # because the exit that follows is harmless if the entry never reached the broker.
         pos = Position(strategy=self.strategy, symbol=self.symbol, quantity=quantity, entry_price=close,
                        entry_time=bar.close_time, entry_intent_id=intent.intent_id, stop=stop,
                        target=self.alpha.target_price(close, atr), atr=atr, ml_score=score,
                        features=features, ticker=ticker)
-        self.gate.on_opened(self.strategy, self.symbol, price=close, quantity=quantity, when=bar.close_time)
-        self.ledger.opened(pos)
+        with self.ledger.atomic():
+            status = self.orders.submit(intent, arrival_ns=bar.arrival_ns)
+            if status is OrderStatus.FAILED:  # known not delivered (settled so before a restart)
+                self.gate.release(self.strategy, self.symbol)
+                self.stats.entry_failed += 1
+                return
+            # Any other status: an entry not known to have failed is managed as open, because
+            # the exit that follows is harmless if the entry never reached the broker.
+            self.gate.on_opened(self.strategy, self.symbol, price=close, quantity=quantity,
+                                when=bar.close_time)
+            self.ledger.opened(pos)
         self.stats.entries += 1
         self.position = pos
+
+    def void(self, entry_intent_id: str) -> bool:
+        """The entry ``entry_intent_id`` is known not to have reached the broker: the position it
+        opened never existed. True if it was still open and is now gone."""
+        pos = self.position
+        if pos is None or pos.entry_intent_id != entry_intent_id:
+            return False
+        self.gate.void(self.strategy, self.symbol)
+        self.ledger.voided(self.strategy, self.symbol)
+        self.stats.entries -= 1
+        self.stats.entry_failed += 1
+        self.position = None
+        return True
 
     def _broker_stop(self, entry: float, stop: float) -> float | None:
         """The protective stop sent with the entry: the strategy's stop distance times
