@@ -58,13 +58,13 @@ def test_not_a_terminal_prints_a_plain_line_every_n_bar_times() -> None:
 
 def test_live_line_shows_last_bar_and_feed_at_least_once_a_minute() -> None:
     out, clock = io.StringIO(), Clock()
-    progress = ProgressReporter(label="paper", stream=out, tty=False, clock=clock)
-    feed = FeedStatus(live=True, connected=True, last_bar_time=T0, silence_secs=3.0)
+    feed = [FeedStatus(live=True, connected=True, last_bar_time=T0, silence_secs=3.0)]
+    progress = ProgressReporter(label="paper", stream=out, tty=False, clock=clock, feed=lambda: feed[0])
     clock.t = 3600.0
-    progress.bar_time(T0, historical=False, feed=feed)
-    stale = FeedStatus(live=True, connected=False, last_bar_time=T0, silence_secs=200.0, stale=True)
+    progress.bar_time(T0, historical=False)
+    feed[0] = FeedStatus(live=True, connected=False, last_bar_time=T0, silence_secs=200.0, stale=True)
     clock.t = 7200.0
-    progress.bar_time(T0 + timedelta(hours=1), historical=False, feed=stale)
+    progress.bar_time(T0 + timedelta(hours=1), historical=False)
     assert out.getvalue().splitlines() == [
         "paper  1 bar times  last bar 2024-07-01 14:00Z trading  feed connected, silent 3s",
         "paper  2 bar times  last bar 2024-07-01 15:00Z trading  feed DISCONNECTED, silent 200s (STALE)",
@@ -76,5 +76,10 @@ def test_for_source_takes_the_total_from_a_sized_source() -> None:
         def __len__(self) -> int:
             return 26_112
 
-    assert ProgressReporter.for_source(Files(), label="replay", stream=io.StringIO()).total == 26_112
-    assert ProgressReporter.for_source(object(), label="paper", stream=io.StringIO()).total is None
+        def status(self) -> FeedStatus:
+            return FeedStatus(live=False, connected=True, last_bar_time=None)
+
+    out = io.StringIO()
+    files = ProgressReporter.for_source(Files(), label="replay", stream=out)
+    assert files.total == 26_112
+    assert ProgressReporter.for_source(object(), label="paper", stream=out).total is None

@@ -25,8 +25,9 @@ CLEAR_TO_EOL = "\x1b[K"
 class ProgressReporter:
     def __init__(self, *, label: str, total: int | None = None, stream: TextIO | None = None,
                  tty: bool | None = None, min_interval_secs: float = 2.0, every_bar_times: int = 500,
-                 plain_interval_secs: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.label, self.total = label, total
+                 plain_interval_secs: float = 60.0, feed: Callable[[], FeedStatus | None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.label, self.total, self._feed = label, total, feed
         self.stream = stream if stream is not None else sys.stderr
         self.tty = _isatty(self.stream) if tty is None else tty
         self.min_interval_secs, self.every, self.plain_interval_secs = min_interval_secs, every_bar_times, plain_interval_secs
@@ -41,12 +42,14 @@ class ProgressReporter:
 
     @classmethod
     def for_source(cls, source: object, *, label: str, stream: TextIO | None = None) -> ProgressReporter:
-        """A reporter with the source's bar-time count as the total when it knows it (replay files)."""
+        """A reporter with the source's bar-time count as the total when it knows it (replay files),
+        and its feed status on each line when it has one."""
         total = len(source) if isinstance(source, Sized) else None
-        return cls(label=label, total=total or None, stream=stream)
+        status = getattr(source, "status", None)
+        return cls(label=label, total=total or None, stream=stream, feed=status if callable(status) else None)
 
-    def bar_time(self, close_time: datetime, *, historical: bool, feed: FeedStatus | None = None) -> None:
-        """One bar time was processed."""
+    def bar_time(self, close_time: datetime, *, historical: bool) -> None:
+        """One bar time was processed (the feed's status is read only when a line is written)."""
         self.done += 1
         now = self._clock()
         since = now - (self._started if self._last_at is None else self._last_at)
@@ -59,7 +62,7 @@ class ProgressReporter:
             return
         if since > 0:
             self._rate = (self.done - self._last_done) / since
-        self._line = self._describe(close_time, historical, feed)
+        self._line = self._describe(close_time, historical, None if self._feed is None else self._feed())
         self._write(self._line)
         self._last_at, self._last_done = now, self.done
 
