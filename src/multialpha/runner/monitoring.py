@@ -60,6 +60,12 @@ class Monitoring:
         self.watchdog: Watchdog | None = None
         self.progress: ProgressReporter | None = None
 
+    @property
+    def notifier(self) -> Notifier:
+        """The notifier every other part of the daemon should alert through: the alert policy
+        (de-duplication, rate limits, the paper marker) in front of the one given."""
+        return self.alerts.policy
+
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> Monitoring:
         """Serve /health and /metrics (unless ``runtime.health.port`` is 0) and start the alert ticker."""
