@@ -13,7 +13,8 @@
 #   3. /etc/multialpha/config.multi_alpha.yml and config/{contracts,rolls}.yml, if absent;
 #   4. /etc/multialpha/env (root, mode 600) from deploy/env.example, if absent;
 #   5. /var/lib/multialpha, the state directory (multialpha, mode 750);
-#   6. /etc/systemd/system/multialpha.service, then `systemctl daemon-reload`.
+#   6. /etc/systemd/system/multialpha.service, then `systemctl daemon-reload`;
+#   7. /usr/local/sbin/multialpha-ctl: check, status, halt, resume, orders as the service runs them.
 # It does not start the service: the next steps it prints say how.
 set -euo pipefail
 
@@ -51,6 +52,7 @@ PREFIX="$ROOT/opt/multialpha"
 ETC="$ROOT/etc/multialpha"
 STATE="$ROOT/var/lib/multialpha"
 UNIT_DIR="$ROOT/etc/systemd/system"
+SBIN="$ROOT/usr/local/sbin"
 VENV="$PREFIX/venv"
 
 say() { printf '%s\n' "$*"; }
@@ -94,7 +96,8 @@ if [ "$DRY_RUN" = 0 ] && [ -z "$ROOT" ] && [ "$(id -u)" != 0 ]; then
     echo "error: run as root (sudo deploy/install.sh), or with --dry-run to see what it would do" >&2
     exit 64
 fi
-for f in config.multi_alpha.yml config/contracts.yml config/rolls.yml deploy/env.example deploy/multialpha.service; do
+for f in config.multi_alpha.yml config/contracts.yml config/rolls.yml deploy/env.example deploy/multialpha.service \
+         deploy/multialpha-ctl; do
     [ -f "$REPO/$f" ] || { echo "error: $REPO/$f is missing: run this from a multialpha checkout" >&2; exit 66; }
 done
 if [ "$SKIP_VENV" = 0 ]; then
@@ -126,7 +129,7 @@ run install -d -m 0755 "$PREFIX" "$PREFIX/models" "$PREFIX/data"
 run install -d -m 0750 $(owned_by root "$SERVICE_USER") "$ETC" "$ETC/config"
 # shellcheck disable=SC2046
 run install -d -m 0750 $(owned_by "$SERVICE_USER" "$SERVICE_USER") "$STATE"
-run install -d -m 0755 "$UNIT_DIR"
+run install -d -m 0755 "$UNIT_DIR" "$SBIN"
 if [ "$SKIP_VENV" = 1 ]; then
     say "keep $VENV (--skip-venv)"
 else
@@ -148,8 +151,9 @@ if [ -e "$ETC/env" ] && [ "$(stat -c %a "$ETC/env")" != 600 ]; then
     run chmod 600 "$ETC/env"  # it holds the webhook URLs and API keys
 fi
 
-# -- 5-6. the unit -------------------------------------------------------------------------------
+# -- 5-7. the unit and the operator command --------------------------------------------------------
 run install -m 0644 "$REPO/deploy/multialpha.service" "$UNIT_DIR/multialpha.service"
+run install -m 0755 "$REPO/deploy/multialpha-ctl" "$SBIN/multialpha-ctl"
 if [ -n "$ROOT" ]; then
     say "skip systemctl daemon-reload (--root)"
 elif [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
@@ -165,8 +169,8 @@ next steps:
   2. config:   edit /etc/multialpha/config.multi_alpha.yml (runtime.mode: paper, runtime.data.source: databento,
                runtime.data.databento.api_key: \${DATABENTO_API_KEY}, strategies, limits)
   3. models:   copy each strategy's bundles to /opt/multialpha/models/<strategy>/ (<SYMBOL>_best.json + _rf_model.pkl)
-  4. check:    systemd-run --pipe --wait --quiet -p User=$SERVICE_USER -p EnvironmentFile=/etc/multialpha/env \\
-                 /opt/multialpha/venv/bin/multialpha check --config /etc/multialpha/config.multi_alpha.yml
+  4. check:    sudo multialpha-ctl check     (as the service runs: user $SERVICE_USER, /etc/multialpha/env)
   5. start:    systemctl enable --now multialpha && journalctl -u multialpha -f
   6. health:   curl -s http://127.0.0.1:8787/health ; metrics at http://127.0.0.1:8787/metrics
+  7. operate:  sudo multialpha-ctl status | halt --reason TEXT | resume | orders list
 EOF

@@ -57,6 +57,7 @@ def test_staged_install_sets_modes_and_running_it_again_changes_nothing(tmp_path
     assert stat.S_IMODE((root / "var/lib/multialpha").stat().st_mode) == 0o750
     assert (root / "etc/systemd/system/multialpha.service").read_text() == (REPO / "deploy/multialpha.service").read_text()
     assert (root / "etc/multialpha/config/rolls.yml").is_file()
+    assert stat.S_IMODE((root / "usr/local/sbin/multialpha-ctl").stat().st_mode) == 0o755
     first = tree(root)
     again = install("--root", str(root), "--skip-venv")
     assert again.returncode == 0
@@ -88,7 +89,15 @@ def test_real_install_as_non_root_is_refused() -> None:
     assert result.returncode == 64 and "run as root" in result.stderr
 
 
+def test_ctl_refuses_commands_other_than_the_operator_ones() -> None:
+    result = subprocess.run(["bash", str(REPO / "deploy" / "multialpha-ctl"), "run"], capture_output=True, text=True,
+                            timeout=30, check=False)
+    assert result.returncode == 64 and "usage" in result.stderr
+
+
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
-def test_install_script_passes_shellcheck() -> None:
-    result = subprocess.run(["shellcheck", str(SCRIPT)], capture_output=True, text=True, timeout=60, check=False)
+@pytest.mark.parametrize("script", ["install.sh", "multialpha-ctl"])
+def test_deploy_scripts_pass_shellcheck(script: str) -> None:
+    result = subprocess.run(["shellcheck", str(REPO / "deploy" / script)], capture_output=True, text=True, timeout=60,
+                            check=False)
     assert result.returncode == 0, result.stdout
