@@ -34,7 +34,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     cfg = load_app_config(args.config)
     if args.mode:
         cfg = cfg.with_mode(args.mode)
-    setup_logging(args.log_level or cfg.runtime.log_level, secrets_of(cfg))
+    setup_logging(args.log_level or cfg.runtime.log_level, secrets_of(cfg), fmt=cfg.runtime.log_format)
     runner = MultiAlphaRunner(cfg, options=RunOptions(
         start=args.start, end=args.end, fail_fast=True if args.fail_fast else None,
         allow_unverified_models=True if args.allow_unverified_models else None))

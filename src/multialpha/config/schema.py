@@ -6,6 +6,7 @@ Relative paths resolve against the directory passed as validation context ``base
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -179,9 +180,35 @@ class WebhookConfig(StrictModel):
 class AlertsConfig(StrictModel):
     discord_webhook_url: Annotated[SecretUrl | None, BeforeValidator(_blank_to_none)] = None
     queue_size: int = Field(default=1000, ge=1)
+    # The same title again within this window is collapsed into one alert with a count.
+    dedup_window_secs: float = Field(default=300.0, ge=0, allow_inf_nan=False)
+    # At most this many alerts of one kind (e.g. one strategy's order failures) per window.
+    max_per_key: int = Field(default=10, ge=1)
+    per_key_window_secs: float = Field(default=600.0, gt=0, allow_inf_nan=False)
+
+
+def _bind_host(value: str) -> str:
+    if value == "localhost":
+        return value
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError("must be an IP address (127.0.0.1, ::1, 0.0.0.0) or localhost") from None
+    return value
+
+
+class HealthConfig(StrictModel):
+    """The /health and /metrics HTTP endpoint (and the systemd watchdog's health test)."""
+
+    host: Annotated[str, AfterValidator(_bind_host)] = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)  # 0: no endpoint
+    # A bar time still being processed after this long means a stuck worker or hub: unhealthy,
+    # and the watchdog stops pinging so that systemd restarts the daemon.
+    stall_secs: float = Field(default=300.0, gt=0, allow_inf_nan=False)
 
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["text", "json"]
 
 
 class FailurePolicy(StrEnum):
@@ -198,11 +225,13 @@ class RuntimeConfig(StrictModel):
     rolls_path: ConfigPath = Path("config/rolls.yml")  # the roll schedule: which contract month is traded
     config_dir: ConfigPath = Path("config")
     log_level: Annotated[LogLevel, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)] = "INFO"
+    log_format: Annotated[LogFormat, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)] = "text"
     fail_fast: bool = False
     allow_unverified_models: bool = False
     data: DataConfig = Field(default_factory=_empty_section)
     webhook: WebhookConfig = Field(default_factory=_empty_section)
     alerts: AlertsConfig = Field(default_factory=_empty_section)
+    health: HealthConfig = Field(default_factory=_empty_section)
 
     @property
     def exchange_tz(self) -> ZoneInfo:

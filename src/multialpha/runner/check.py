@@ -76,7 +76,12 @@ def _header(r: _Report, cfg: AppConfig) -> None:
     r.say(f"webhooks    timeout {rt.webhook.timeout_secs}s, {rt.webhook.max_attempts} attempts; "
           f"contracts from {rt.rolls_path}")
     discord = rt.alerts.discord_webhook_url.get_secret_value() if rt.alerts.discord_webhook_url else ""
-    r.say(f"alerts      {redact_url(discord) if discord else 'log only (no Discord webhook set)'}")
+    a = rt.alerts
+    r.say(f"alerts      {redact_url(discord) if discord else 'log only (no Discord webhook set)'}; repeats "
+          f"collapsed within {a.dedup_window_secs:g}s, at most {a.max_per_key} of a kind per {a.per_key_window_secs:g}s")
+    h = rt.health
+    where = "off (runtime.health.port 0)" if h.port == 0 else f"http://{h.host}:{h.port}/health and /metrics"
+    r.say(f"health      {where}; a bar time stalled after {h.stall_secs:g}s; logs {rt.log_level} {rt.log_format}")
     r.say(f"portfolio   max_positions {cfg.portfolio.max_positions}   daily_stop_loss {cfg.portfolio.daily_stop_loss}"
           f"   on strategy failure: {rt.on_strategy_failure.value}")
     if rt.data.warmup_bars < REQUIRED_HISTORY_BARS:

@@ -180,6 +180,11 @@ class StrategyWorker:
     def alive(self) -> bool:
         return self.state is WorkerState.RUNNING and not self.inbox.stopped
 
+    @property
+    def thread_alive(self) -> bool:
+        """Its thread is running (False before ``start`` and once it has ended)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def join(self, timeout_secs: float | None = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout_secs)
