@@ -37,7 +37,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     setup_logging(args.log_level or cfg.runtime.log_level, secrets_of(cfg), fmt=cfg.runtime.log_format)
     runner = MultiAlphaRunner(cfg, options=RunOptions(
         start=args.start, end=args.end, fail_fast=True if args.fail_fast else None,
-        allow_unverified_models=True if args.allow_unverified_models else None))
+        allow_unverified_models=True if args.allow_unverified_models else None, show_progress=True))
     def stop(signum: int, _frame: object) -> None:
         logging.getLogger("multialpha").info("signal %s: stopping after the current bar", signum)
         runner.request_stop()

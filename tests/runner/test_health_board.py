@@ -65,7 +65,8 @@ def test_outbox_reader_counts_pending_and_unknown_on_its_own_read_only_connectio
         reader = OutboxReader(path, max_age_secs=2.0, clock=lambda: next(ticks))
         first = reader()
         assert (first.pending, first.unknown) == (1, 0) and first.oldest_pending_at is not None
-        store.outbox.sweep_in_flight("stopped while sending")  # intent-1 becomes UNKNOWN
+        store.outbox.mark("intent-1", OrderStatus.PENDING, attempts=1)  # its POST started...
+        store.outbox.sweep_in_flight("stopped while sending")  # ... so intent-1 becomes UNKNOWN
         assert reader() == first  # cached for max_age_secs
         later = reader()
         assert (later.pending, later.unknown, later.oldest_pending_at) == (0, 1, None)

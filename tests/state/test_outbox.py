@@ -156,3 +156,15 @@ def test_add_when_naive_signal_time_then_refused(store: StateStore, intent) -> N
     naive = type(row)(**{**row.__dict__, "signal_time": datetime(2024, 3, 1, 15)})
     with pytest.raises(ValueError, match="no timezone"):
         store.outbox.add(naive)
+
+
+def test_sweep_in_flight_when_attempted_then_unknown_and_never_attempted_stays_pending(
+        store: StateStore, intent) -> None:
+    tried, queued = intent(quantity=1), intent(quantity=1, action="exit")
+    store.outbox.add(tried)
+    store.outbox.add(queued)
+    store.outbox.mark(tried.intent_id, S.PENDING, attempts=1)  # its POST had started
+    swept = store.outbox.sweep_in_flight("in flight when the daemon stopped")
+    assert [r.intent_id for r in swept] == [tried.intent_id]
+    assert store.outbox.get(tried.intent_id).status is S.UNKNOWN  # type: ignore[union-attr]
+    assert store.outbox.get(queued.intent_id).status is S.PENDING  # type: ignore[union-attr]

@@ -185,9 +185,6 @@ class Deliveries:
             if row.action is Action.EXIT:
                 self._release(row.strategy, row.symbol)
             return
-        level = Level.CRITICAL if row.status is OrderStatus.UNKNOWN else Level.WARNING
-        self._notifier.notify(level, f"Order {row.status.value}: {row.strategy} {row.symbol} {row.action.value}",
-                              row.detail or "", {"intent": row.intent_id})
         if row.action is Action.BUY:
             if row.status is OrderStatus.FAILED:
                 self._voids.put(row)
@@ -206,23 +203,15 @@ class Deliveries:
             return
         with self._lock:
             if row.status is OrderStatus.SENT:
-                hook.failures, recovered = 0, hook.failing
-                hook.failing = False
-                failing_now = False
-            else:
-                hook.failures += 1
-                failing_now = hook.failures >= FAILING_AFTER and not hook.failing
-                hook.failing = hook.failing or failing_now
-                recovered = False
-        names = ", ".join(hook.strategies)
-        if failing_now:
+                hook.failures, hook.failing = 0, False
+                return
+            hook.failures += 1
+            failing_now = hook.failures >= FAILING_AFTER and not hook.failing
+            hook.failing = hook.failing or failing_now
+        if failing_now:  # the alerts (failing, recovered, the state change) come from the monitoring
             for strategy in hook.strategies:
-                self._reduce(strategy, f"webhook failing: {hook.failures} orders in a row not delivered")
-            self._notifier.notify(Level.CRITICAL, f"Gateway failing: {names}",
-                                  f"{hook.failures} orders in a row were not delivered (last: {row.detail}); "
-                                  f"{names} set REDUCING (exits only) until `multialpha resume --strategy NAME`")
-        elif recovered:
-            self._notifier.notify(Level.INFO, f"Gateway recovered: {names}", "orders are delivered again")
+                self._reduce(strategy, f"webhook failing: {hook.failures} orders in a row not delivered; "
+                                       f"exits only until `multialpha resume --strategy {strategy}`")
 
     def _reduce(self, strategy: str, reason: str) -> None:
         current = self._store.halts.get(strategy)

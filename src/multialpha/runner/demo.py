@@ -61,7 +61,7 @@ def run_demo(*, config: str | Path, workdir: str | Path, start: date | None, end
         print(f"webhook sink listening on {sink.url}, recording to {sink_log}", file=out)
         print(f"replaying {env['MULTIALPHA_DATA']} (orders from {start}) with models from "
               f"{env['MULTIALPHA_MODELS']}", file=out, flush=True)
-        runner = MultiAlphaRunner(cfg, options=RunOptions(start=start, end=end))
+        runner = MultiAlphaRunner(cfg, options=RunOptions(start=start, end=end, show_progress=True))
         report = runner.run()
         received = sink.received
     print(format_summary(report, received), file=out)

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from multialpha.alerts.notifier import Level, Notifier
+from multialpha.alerts.notifier import Notifier
 from multialpha.config import ResolvedStrategy
 from multialpha.config.schema import FailurePolicy
 from multialpha.contracts import ContractSpec
@@ -64,13 +64,6 @@ class FallbackSteps:
         self._apply_policy(strategy.name, why)
         for pos in positions:
             self._steps[(strategy.name, pos.symbol)] = self._step(strategy, pos.symbol, history)
-        held = ", ".join(f"{p.quantity} {p.symbol}" for p in positions) or "no open positions"
-        action = ("its positions exit at the next bar time and it stays halted until `multialpha resume "
-                  f"--strategy {strategy.name}`" if self._policy is FailurePolicy.FLATTEN else
-                  "the account is REDUCING (exits only) until `multialpha resume`; its positions keep their "
-                  "exit rules")
-        self._notifier.notify(Level.CRITICAL, f"Strategy {strategy.name} failed",
-                              f"{why}. Holding {held}: {action}.")
         log.error("strategy.adopted strategy=%s positions=%d policy=%s", strategy.name, len(positions),
                   self._policy.value)
 

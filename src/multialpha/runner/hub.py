@@ -35,6 +35,7 @@ from multialpha.runner.deliveries import Deliveries
 from multialpha.runner.fallback import FallbackSteps
 from multialpha.runner.ledger import StoreLedger
 from multialpha.runner.lifecycle import WorkerState
+from multialpha.runner.monitoring import Monitoring
 from multialpha.runner.recovery import CHECKPOINT, HaltSync
 from multialpha.runner.systemd import sd_notify
 from multialpha.runner.worker import StrategyWorker
@@ -60,13 +61,14 @@ class Hub:
                  ledger: StoreLedger, workers: list[StrategyWorker], fallback: FallbackSteps,
                  halts: HaltSync, deliveries: Deliveries, router: OrderRouter, stop: threading.Event,
                  settle_secs: float | None = None, wait_log_secs: float = 30.0,
-                 on_note: Callable[[str], None] | None = None) -> None:
+                 on_note: Callable[[str], None] | None = None, monitoring: Monitoring | None = None) -> None:
         self.store, self.clock, self.coordinator, self.ledger = store, clock, coordinator, ledger
         self.workers, self.fallback, self.halts = workers, fallback, halts
         self.deliveries, self.router = deliveries, router
         self._stop, self._wait_log_secs, self._settle_secs = stop, wait_log_secs, settle_secs
         self._on_note = on_note or (lambda _note: None)
         self.counts = HubCounts()
+        self.monitoring = monitoring
         self._live = False
         self._unsaved: BarGroup | None = None  # the last bar time processed, when not yet recorded
         self._last_checkpoint = time.monotonic()
@@ -92,6 +94,8 @@ class Hub:
         for w in self.workers:
             if w.state is WorkerState.FAILED and w.name not in self.fallback.adopted:
                 self.fallback.adopt(w.strategy, w.error or "failed", w.history)
+                if self.monitoring is not None:
+                    self.monitoring.worker_failed(w.name, w.error or "failed")
 
     def run(self, source: BarSource) -> None:
         self.deliveries.start()
@@ -110,6 +114,9 @@ class Hub:
                 self._checkpoint(self._unsaved)
 
     def bar_time(self, group: BarGroup) -> None:
+        m = self.monitoring
+        if m is not None:
+            m.bar_time_started()
         self.clock.set(group.close_time)
         rolled = self.coordinator.roll(group.close_time)
         fills = self.ledger.fills
@@ -118,12 +125,15 @@ class Hub:
         group = dataclasses.replace(group, arrived_ns=time.perf_counter_ns())
         self.fallback.on_group(group)
         for w in self.live_workers():
+            handed_ns = time.perf_counter_ns()
             w.inbox.put(group)
             waited = 0.0
             while not w.inbox.wait_processed(group.seq, self._wait_log_secs):
                 waited += self._wait_log_secs
                 log.warning("worker.slow strategy=%s bar_time=%s waited_secs=%.0f",
                             w.name, group.close_time.isoformat(), waited)
+            if m is not None:
+                m.worker_done((time.perf_counter_ns() - handed_ns) / 1e9)
         for w in self.workers:
             if w.fatal is not None:
                 raise w.fatal
@@ -142,9 +152,11 @@ class Hub:
             else:
                 self._unsaved = group
         self.store.checkpoint_wal(WAL_CHECKPOINT_BYTES)
-        sd_notify(f"WATCHDOG=1\nSTATUS=last bar {group.close_time.isoformat()}")
+        sd_notify(f"STATUS=last bar {group.close_time.isoformat()}")  # the watchdog thread pings
         self.counts.bar_times += 1
         self.counts.live_bar_times += 0 if group.historical else 1
+        if m is not None:
+            m.bar_time_done(group)
 
     def sweep(self, group: BarGroup) -> None:
         """Exit, in this bar time, every open position a flatten now applies to."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from multialpha.alerts import Level, Notifier, make_notifier
+from multialpha.alerts import Notifier, make_notifier
 from multialpha.clock import ManualClock
 from multialpha.config import AppConfig, ResolvedStrategy, resolve_strategies
 from multialpha.config.schema import RuntimeMode
@@ -34,6 +34,7 @@ from multialpha.runner.hub import Hub
 from multialpha.runner.ledger import StoreLedger
 from multialpha.runner.lock import DaemonLock
 from multialpha.runner.modes import check_mode
+from multialpha.runner.monitoring import Monitoring
 from multialpha.runner.recovery import HaltSync, Recovery, recover
 from multialpha.runner.sources import build_source
 from multialpha.runner.systemd import sd_notify
@@ -51,6 +52,7 @@ class RunOptions:
     allow_unverified_models: bool | None = None
     worker_wait_log_secs: float = 30.0
     drain_secs: float = 60.0  # at the end, how long the senders may take to deliver and confirm exits
+    show_progress: bool = False  # progress lines on stderr (the CLI's run and demo)
 
 
 @dataclass
@@ -87,6 +89,8 @@ class MultiAlphaRunner:
         self.rolls = load_rolls(rt.rolls_path, require=[s for st in self.strategies for s in st.symbols])
         for s in self.strategies:
             self.report.notes.extend(s.notes)
+        self.monitoring = Monitoring(cfg, self.strategies, self.notifier, show_progress=self.options.show_progress)
+        self.notifier = self.monitoring.notifier  # every alert through the alert policy
         self.coordinator = build_coordinator(cfg, self.strategies, self.contracts, self.clock,
                                              on_event=self._on_coordinator_event)
         self.client = client or TradersPostClient(
@@ -114,15 +118,17 @@ class MultiAlphaRunner:
 
     # -- events --------------------------------------------------------------------------------
     def _on_coordinator_event(self, event: CoordinatorEvent) -> None:
+        self.monitoring.on_coordinator_event(event)
         if event.kind is EventKind.DAILY_STOP_HIT:
             row = {"trading_day": event.trading_day.isoformat(), "scope": event.scope,
                    "at": event.at.isoformat(), "pnl": round(float(event.data.get("daily_pnl", 0.0)), 2)}
             self.report.daily_stops.append(row)
-            self.notifier.notify(Level.CRITICAL, f"Daily stop hit: {event.scope}",
-                                 f"daily P&L {row['pnl']} on {row['trading_day']}; flattening and blocking "
-                                 "entries until the next CME trading day")
 
     def _delivered(self, d: Delivered) -> None:
+        row = d.row
+        self.monitoring.order_outcome(strategy=row.strategy, symbol=row.symbol, action=row.action.value,
+                                      intent_id=row.intent_id, status=row.status, detail=row.detail or "",
+                                      delivery_secs=(d.done_ns - d.queued_ns) / 1e9)
         self.deliveries.on_delivered(d)
         if self._on_delivered is not None:
             self._on_delivered(d)
@@ -199,6 +205,7 @@ class MultiAlphaRunner:
             # An order's outbox commit must not pay for folding the WAL into the store: that
             # happens between bar times, once the WAL has grown to WAL_CHECKPOINT_BYTES.
             store.defer_wal_checkpoints()
+            self.monitoring.start()
             recovery = recover(store, self.coordinator, self.notifier, self.strategies)
             self.report.notes.extend(recovery.notes)
             halts = HaltSync(store, self.coordinator, self.notifier)
@@ -206,19 +213,21 @@ class MultiAlphaRunner:
             source = self._source = self.source(recovery)
             self._build_workers(store, recovery)
             workers = self.prepare(held=bool(store.positions.all()))
+            self.monitoring.attach(workers=lambda: self.workers, source=source, coordinator=self.coordinator,
+                                   state_path=self.cfg.runtime.state_path)
             hub = Hub(store=store, clock=self.clock, coordinator=self.coordinator, ledger=self.ledger,
                       workers=self.workers, fallback=self._fallback(store), halts=halts,
                       deliveries=self.deliveries, router=self.router, stop=self._stop,
                       settle_secs=rt_settle(self.cfg),
-                      wait_log_secs=self.options.worker_wait_log_secs, on_note=self.report.notes.append)
+                      wait_log_secs=self.options.worker_wait_log_secs, on_note=self.report.notes.append,
+                      monitoring=self.monitoring)
             hub.adopt_failed()
-            self.notifier.notify(Level.INFO, "multialpha started",
-                                 f"mode={self.cfg.runtime.mode} strategies={[w.name for w in workers]}")
             live = source.first_live_time
             self.report.first_live_time = None if live is None else live.isoformat()
             for w in workers:
                 w.start()
             sd_notify(f"READY=1\nSTATUS=trading {len(workers)} strategies")
+            self.monitoring.running(notes=len(self.report.notes))
             try:
                 hub.run(source)
             finally:
@@ -241,9 +250,9 @@ class MultiAlphaRunner:
             self._collect(workers)
         finally:
             sd_notify("STOPPING=1")
-            close = getattr(self.notifier, "close", None)
-            if close is not None:
-                close(5.0)
+            self.monitoring.close("stop requested" if self._stop.is_set() else "the bar source ended",
+                                  bar_times=self.report.bar_times, trades=len(self.report.trades),
+                                  failed=self.report.failed)
             store.close()
             lock.release()
         self.report.wall_secs = time.perf_counter() - t0

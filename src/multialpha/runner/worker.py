@@ -10,7 +10,7 @@ from pathlib import Path
 
 import backtrader as bt
 
-from multialpha.alerts.notifier import Level, Notifier
+from multialpha.alerts.notifier import Notifier
 from multialpha.config import ResolvedStrategy
 from multialpha.contracts import ContractSpec, require
 from multialpha.errors import FatalError, MultialphaError, WorkerError
@@ -114,7 +114,6 @@ class StrategyWorker:
         if self.state not in (WorkerState.FAILED, WorkerState.FINISHED):
             self._move(WorkerState.FAILED)
         self.inbox.stop()
-        self.services.notifier.notify(Level.CRITICAL, f"Strategy {self.name} stopped", message)
 
     def prepare(self) -> None:
         """Load and verify every bundle, merge params, build the Cerebro. Raises WorkerError."""
