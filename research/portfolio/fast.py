@@ -10,7 +10,7 @@ many portfolios at once, in parallel, returning only their figures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,7 +115,7 @@ class FastSimulator:
         out[positions] = True
         return out
 
-    def _limits(self, per_strategy: dict[str, tuple[int | None, float | None]]) -> tuple[np.ndarray, np.ndarray]:
+    def _limits(self, per_strategy: Mapping[str, tuple[int | None, float | None]]) -> tuple[np.ndarray, np.ndarray]:
         max_pos = np.full(len(self.strategy_names) + 1, _NONE, dtype=np.int64)
         stop_u = np.full(len(self.strategy_names) + 1, _NONE, dtype=np.int64)
         for i, name in enumerate(self.strategy_names):
@@ -180,11 +180,12 @@ class FastSimulator:
                                 positions_series(tl.close_ns[lo:hi], pos_count), open_frame(still))
 
     # -- many portfolios, their figures only -------------------------------------------------------
-    def score(self, masks: np.ndarray, *, max_positions: int | None, daily_stop_loss: float | None,
+    def score(self, masks: np.ndarray, limits: Mapping[str, tuple[int | None, float | None]], *,
               period: Period = WHOLE, starting_capital_usd: float, breach_level_usd: float) -> Scores:
-        """Figures (``kernels.SHARPE`` ...) of each portfolio, every strategy with these limits."""
+        """Figures (``kernels.SHARPE`` ...) of each portfolio (a row of ``masks``), each strategy
+        with its ``(max_positions, daily_stop_loss)`` from ``limits``."""
         masks = np.ascontiguousarray(np.atleast_2d(masks), dtype=np.bool_)
-        max_pos, stop_u = self._limits(dict.fromkeys(self.strategy_names, (max_positions, daily_stop_loss)))
+        max_pos, stop_u = self._limits(dict(limits))
         lo, hi, n_days = self._period(period)
         table = kernels.score_many(
             masks, lo, hi, n_days, self._day_idx, self._close, self._inst_sym, self._inst_strat,
