@@ -21,11 +21,13 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def demo_environment(config: Path, workdir: Path, sink_url: str) -> dict[str, str]:
-    """The environment the demo runs with: sample data, demo models, a scratch state file and
-    every strategy's webhook pointed at the local sink (``<sink>/<strategy>``)."""
+    """The environment the demo runs with: sample data, demo models, the demo's portfolio files
+    (``<workdir>/config``), a scratch state file and every strategy's webhook pointed at the
+    local sink (``<sink>/<strategy>``)."""
     env = dict(os.environ)
     env.setdefault("MULTIALPHA_DATA", str(workdir / "data"))
     env.setdefault("MULTIALPHA_MODELS", str(workdir / "models"))
+    env.setdefault("MULTIALPHA_CONFIG_DIR", str(workdir / "config"))  # the demo's exported portfolio files
     env["MULTIALPHA_STATE"] = str(workdir / "state" / "multialpha.sqlite")
     env["DISCORD_WEBHOOK_URL"] = ""
     doc = yaml.safe_load(config.read_text()) or {}
