@@ -58,10 +58,10 @@ class FastSimulator:
         self._day_idx = dense.astype(np.int64)
         self.symbols = sorted({sym for _, sym in self.pairs})
         sym_index = {s: i for i, s in enumerate(self.symbols)}
-        self._close = np.full((len(self.symbols), len(tl.close_ns)), np.nan)
+        self._close = np.full((len(tl.close_ns), len(self.symbols)), np.nan)  # one bar time's closes together
         for s, i in sym_index.items():
             bars = inputs.bars[s]
-            self._close[i, np.searchsorted(tl.close_ns, bars.close_ts)] = bars.close
+            self._close[np.searchsorted(tl.close_ns, bars.close_ts), i] = bars.close
         self.strategy_names = [s.name for s in universe.strategies]
         strat_index = {n: i for i, n in enumerate(self.strategy_names)}
         labels = sorted({s.account for s in universe.strategies if s.account is not None})
@@ -92,6 +92,10 @@ class FastSimulator:
         self._c_entry_row = np.concatenate(entry_rows).astype(np.int64) if entry_rows else np.zeros(0, np.int64)
         self._c_exit_row = np.concatenate(exit_rows).astype(np.int64) if exit_rows else np.zeros(0, np.int64)
         self._c_reason = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+        # candidates by entry row, in instrument (evaluation) order within a row
+        self._c_inst = np.repeat(np.arange(len(self.pairs), dtype=np.int64), np.diff(self._c_start))
+        self._row_cand = np.lexsort((self._c_inst, self._c_entry_row)).astype(np.int64)
+        self._row_start = np.searchsorted(self._c_entry_row[self._row_cand], np.arange(len(tl.close_ns) + 1)).astype(np.int64)
         self._pvq = np.array(pvq, dtype=np.float64)
         self._comm = np.array(comm, dtype=np.int64)
 
@@ -152,7 +156,7 @@ class FastSimulator:
         open_cand = np.full(len(self.pairs), -1, dtype=np.int64)
         counters = kernels.simulate_kernel(
             lo, hi, self._day_idx, self._close, self._inst_sym, self._inst_strat, active, self._strat_account,
-            max_pos, stop_u, self._c_start, self._c_entry_row, self._c_exit_row, self._c_reason, self._pvq,
+            max_pos, stop_u, self._c_inst, self._row_start, self._row_cand, self._c_exit_row, self._c_reason, self._pvq,
             self._comm, 0, daily, True, t_inst, t_cand, t_exit_row, t_exit_px, t_pnl, t_reason, s_day, s_scope,
             s_row, pos_count, open_cand)
         tl = self.inputs.timeline
@@ -189,7 +193,7 @@ class FastSimulator:
         lo, hi, n_days = self._period(period)
         table = kernels.score_many(
             masks, lo, hi, n_days, self._day_idx, self._close, self._inst_sym, self._inst_strat,
-            self._strat_account, max_pos, stop_u, self._c_start, self._c_entry_row, self._c_exit_row,
+            self._strat_account, max_pos, stop_u, self._c_inst, self._row_start, self._row_cand, self._c_exit_row,
             self._c_reason, self._pvq, self._comm, 0, float(starting_capital_usd), float(breach_level_usd),
             float(TRADING_DAYS_PER_YEAR))
         return Scores(table)

@@ -70,13 +70,42 @@ def _close(k, price, reason, row, day, inst_strat, inst_sym, strat_account, pos_
 
 
 @njit(cache=True)
+def _insert(open_list, n_open, k):  # pragma: no cover
+    """Add instrument ``k`` to the sorted open list; returns the new length."""
+    i = n_open
+    while i > 0 and open_list[i - 1] > k:
+        open_list[i] = open_list[i - 1]
+        i -= 1
+    open_list[i] = k
+    return n_open + 1
+
+
+@njit(cache=True)
+def _remove(open_list, n_open, k):  # pragma: no cover
+    """Take instrument ``k`` out of the sorted open list; returns the new length."""
+    i = 0
+    while open_list[i] != k:
+        i += 1
+    while i < n_open - 1:
+        open_list[i] = open_list[i + 1]
+        i += 1
+    return n_open - 1
+
+
+@njit(cache=True)
 def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_account, max_pos, stop_u,
-                    c_start, c_entry_row, c_exit_row, c_reason, pvq, comm, stop_reason,
+                    c_inst, row_start, row_cand, c_exit_row, c_reason, pvq, comm, stop_reason,
                     daily_out, record, t_inst, t_cand, t_exit_row, t_exit_px, t_pnl, t_reason,
                     s_day, s_scope, s_row, pos_count, open_cand):  # pragma: no cover
     """Trade rows ``[r0, r1)``; daily P&L (micro-dollars) into ``daily_out``. Returns
     ``counters``: [trades closed, daily stops]. ``open_cand`` gets, per instrument, the
-    candidate still open at the end (-1 when flat)."""
+    candidate still open at the end (-1 when flat).
+
+    Candidates entering at row ``r`` are ``row_cand[row_start[r]:row_start[r + 1]]``, in
+    instrument (evaluation) order. At each bar time only the instruments that can act are
+    visited, in evaluation order: those in a position and those with a candidate entry; an
+    instrument without either does nothing in the daemon either.
+    """
     n_inst = inst_sym.shape[0]
     n_scope = max_pos.shape[0]
     acct = n_scope - 1
@@ -84,7 +113,7 @@ def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_
     for s in range(strat_account.shape[0]):
         if strat_account[s] + 1 > n_accounts:
             n_accounts = strat_account[s] + 1
-    held = np.zeros((n_accounts, close.shape[0]), dtype=np.int64)
+    held = np.zeros((n_accounts, close.shape[1]), dtype=np.int64)
     pos_open = np.zeros(n_inst, dtype=np.bool_)
     pos_cand = np.full(n_inst, -1, dtype=np.int64)
     entry_px = np.zeros(n_inst)
@@ -98,11 +127,11 @@ def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_
     stopped = np.zeros(n_scope, dtype=np.bool_)
     pending = np.zeros(n_scope, dtype=np.bool_)
     counters = np.zeros(2, dtype=np.int64)
-    order = np.nonzero(active)[0]
-    ptr = c_start[:-1].copy()
-    for k in order:
-        while ptr[k] < c_start[k + 1] and c_entry_row[ptr[k]] < r0:
-            ptr[k] += 1
+    open_list = np.empty(n_inst + 1, dtype=np.int64)
+    n_open = 0
+    todo = np.empty(2 * n_inst + 1, dtype=np.int64)
+    todo_c = np.empty(2 * n_inst + 1, dtype=np.int64)
+    beyond = n_inst  # sorts after every instrument
     base = day_idx[r0]
     cur = base
     for row in range(r0, r1):
@@ -114,13 +143,40 @@ def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_
                 money[scope, _UNREAL] = 0
                 pending[scope] = (stopped[scope] or pending[scope]) and count[scope] > 0
                 stopped[scope] = False
-            for k in order:
-                if pos_open[k]:
-                    ref[k] = mark[k]
-                    unreal[k] = 0
+            for i in range(n_open):
+                k = open_list[i]
+                ref[k] = mark[k]
+                unreal[k] = 0
             cur = day
-        for k in order:
-            px = close[inst_sym[k], row]
+        # the instruments that can act at this bar time, in evaluation order
+        n_todo = 0
+        i = 0
+        j = row_start[row]
+        j_end = row_start[row + 1]
+        while i < n_open or j < j_end:
+            kc = beyond
+            c = -1
+            if j < j_end:
+                c = row_cand[j]
+                kc = c_inst[c]
+                if not active[kc]:
+                    j += 1
+                    continue
+            ko = open_list[i] if i < n_open else beyond
+            if ko < kc:
+                todo[n_todo] = ko
+                todo_c[n_todo] = -1
+                i += 1
+            else:
+                todo[n_todo] = kc
+                todo_c[n_todo] = c
+                j += 1
+                if ko == kc:
+                    i += 1
+            n_todo += 1
+        for t in range(n_todo):
+            k = todo[t]
+            px = close[row, inst_sym[k]]
             if math.isnan(px):
                 continue
             last_close[k] = px
@@ -138,16 +194,16 @@ def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_
                            pos_cand, ref, unreal, entry_px, pvq, comm, money, count, held, stopped, pending,
                            stop_u, last_exit, counters, record, t_inst, t_cand, t_exit_row, t_exit_px, t_pnl,
                            t_reason, s_day, s_scope, s_row)
+                    n_open = _remove(open_list, n_open, k)
                 elif c_exit_row[c] <= row:
                     _close(k, px, c_reason[c], row, day - base, inst_strat, inst_sym, strat_account,
                            pos_open, pos_cand, ref, unreal, entry_px, pvq, comm, money, count, held, stopped,
                            pending, stop_u, last_exit, counters, record, t_inst, t_cand, t_exit_row, t_exit_px,
                            t_pnl, t_reason, s_day, s_scope, s_row)
+                    n_open = _remove(open_list, n_open, k)
                 continue
-            end = c_start[k + 1]
-            while ptr[k] < end and c_entry_row[ptr[k]] < row:
-                ptr[k] += 1
-            if ptr[k] >= end or c_entry_row[ptr[k]] != row or last_exit[k] >= row:
+            c = todo_c[t]
+            if c < 0 or last_exit[k] >= row:
                 continue
             if stopped[acct] or pending[acct] or stopped[st] or pending[st]:
                 continue
@@ -158,7 +214,6 @@ def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_
                 continue
             if max_pos[acct] >= 0 and count[acct] >= max_pos[acct]:
                 continue
-            c = ptr[k]
             pos_open[k] = True
             pos_cand[k] = c
             entry_px[k] = px
@@ -170,14 +225,21 @@ def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_
                 count[scope] += 1
             if a >= 0:
                 held[a, inst_sym[k]] += 1
+            n_open = _insert(open_list, n_open, k)
             _check_stops(st, row, money, stopped, stop_u, counters, s_day, s_scope, s_row, day - base, record)
-        for k in order:  # the flatten sweep, in evaluation order
-            st = inst_strat[k]
-            if pos_open[k] and (stopped[st] or pending[st] or stopped[acct] or pending[acct]):
-                _close(k, last_close[k], stop_reason, row, day - base, inst_strat, inst_sym, strat_account,
-                       pos_open, pos_cand, ref, unreal, entry_px, pvq, comm, money, count, held, stopped,
-                       pending, stop_u, last_exit, counters, record, t_inst, t_cand, t_exit_row, t_exit_px,
-                       t_pnl, t_reason, s_day, s_scope, s_row)
+        if n_open > 0:  # the flatten sweep, in evaluation order
+            n_todo = n_open
+            for i in range(n_open):
+                todo[i] = open_list[i]
+            for t in range(n_todo):
+                k = todo[t]
+                st = inst_strat[k]
+                if pos_open[k] and (stopped[st] or pending[st] or stopped[acct] or pending[acct]):
+                    _close(k, last_close[k], stop_reason, row, day - base, inst_strat, inst_sym, strat_account,
+                           pos_open, pos_cand, ref, unreal, entry_px, pvq, comm, money, count, held, stopped,
+                           pending, stop_u, last_exit, counters, record, t_inst, t_cand, t_exit_row, t_exit_px,
+                           t_pnl, t_reason, s_day, s_scope, s_row)
+                    n_open = _remove(open_list, n_open, k)
         if record:
             pos_count[row - r0] = count[acct]
     daily_out[cur - base] = money[acct, _REAL] + money[acct, _UNREAL]
@@ -250,7 +312,7 @@ def daily_scores(pnl, capital, breach_level, days_per_year, out):  # pragma: no 
 
 @njit(cache=True, parallel=True)
 def score_many(masks, r0, r1, n_days, day_idx, close, inst_sym, inst_strat, strat_account, max_pos, stop_u,
-               c_start, c_entry_row, c_exit_row, c_reason, pvq, comm, stop_reason,
+               c_inst, row_start, row_cand, c_exit_row, c_reason, pvq, comm, stop_reason,
                capital, breach_level, days_per_year):  # pragma: no cover
     """``daily_scores`` of each row of ``masks`` (which instruments trade), plus trades and stops."""
     n = masks.shape[0]
@@ -261,7 +323,7 @@ def score_many(masks, r0, r1, n_days, day_idx, close, inst_sym, inst_strat, stra
         daily = np.zeros(n_days, dtype=np.int64)
         still = np.zeros(masks.shape[1], dtype=np.int64)
         counters = simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, masks[i], strat_account, max_pos,
-                                   stop_u, c_start, c_entry_row, c_exit_row, c_reason,
+                                   stop_u, c_inst, row_start, row_cand, c_exit_row, c_reason,
                                    pvq, comm, stop_reason, daily, False, empty_i, empty_i, empty_i, empty_f,
                                    empty_i, empty_i, empty_i, empty_i, empty_i, empty_i, still)
         usd = daily.astype(np.float64) / MICRO
