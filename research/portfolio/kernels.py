@@ -17,6 +17,13 @@ MICRO = 1_000_000  # micro-dollars per USD
 _REAL, _UNREAL = 0, 1
 
 
+@njit(cache=True, inline="always")
+def _may_stop(st, acct, money, stopped, stop_u):  # pragma: no cover
+    """Whether a stop of ``st`` or the account could fire now (the cheap test before the full one)."""
+    return ((stop_u[st] >= 0 and not stopped[st] and money[st, 0] + money[st, 1] <= -stop_u[st])
+            or (stop_u[acct] >= 0 and not stopped[acct] and money[acct, 0] + money[acct, 1] <= -stop_u[acct]))
+
+
 @njit(cache=True)
 def _check_stops(st, row, money, stopped, stop_u, counters, s_day, s_scope, s_row, day, record):  # pragma: no cover
     acct = stopped.shape[0] - 1
@@ -187,7 +194,9 @@ def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_
                 money[st, _UNREAL] += u - unreal[k]
                 money[acct, _UNREAL] += u - unreal[k]
                 unreal[k] = u
-                _check_stops(st, row, money, stopped, stop_u, counters, s_day, s_scope, s_row, day - base, record)
+                if _may_stop(st, acct, money, stopped, stop_u):
+                    _check_stops(st, row, money, stopped, stop_u, counters, s_day, s_scope, s_row, day - base,
+                                 record)
                 c = pos_cand[k]
                 if stopped[st] or pending[st] or stopped[acct] or pending[acct]:
                     _close(k, px, stop_reason, row, day - base, inst_strat, inst_sym, strat_account, pos_open,
