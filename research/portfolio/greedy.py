@@ -13,7 +13,9 @@ objective is undefined, never wins a step. Ties go to the pair earlier in the un
 The best grid point's portfolio is the answer. Everything is scored on the training period
 only; every step is also scored on the test period, so the report can show how much of the
 in-sample gain is selection. ``trials`` counts the distinct portfolios scored in-sample (the
-Deflated Sharpe's number of trials).
+Deflated Sharpe's number of trials): a max_positions that cannot bind (at least the number of
+symbols of every strategy in the portfolio) gives the same portfolio as a smaller one that
+cannot either, so it is one trial, simulated once.
 """
 
 from __future__ import annotations
@@ -118,7 +120,12 @@ class GreedySearch:
             raise ValueError("max_positions grid is empty")
         self.sim, self.settings, self.train, self.test = simulator, settings, train, test
         self.pairs: list[Pair] = simulator.pairs
-        self._seen: dict[tuple[bytes, int, float | None], float] = {}  # trial -> per-day Sharpe
+        # Every distinct portfolio scored in sample, with its scores. A max_positions at least as
+        # large as a strategy's symbol count never binds, so a portfolio is keyed by its pairs, the
+        # limit capped at the largest strategy's count, and the stop: the same simulation under
+        # another nominal limit is the same trial and is not run again.
+        self._seen: dict[tuple[bytes, int, float | None], np.ndarray] = {}
+        self._strategy_of = np.array([self.sim.strategy_names.index(st) for st, _ in self.pairs], dtype=np.int64)
 
     def _limits(self, m: int, stop: float | None) -> dict[str, tuple[int | None, float | None]]:
         own = {s.name: s.daily_stop_loss for s in self.sim.universe.strategies}
@@ -135,10 +142,19 @@ class GreedySearch:
         values[~np.isfinite(values) | ~self.settings.constraints.met(table)] = -np.inf
         return values
 
-    def _record(self, masks: np.ndarray, table: np.ndarray, m: int, stop: float | None) -> None:
-        for mask, row in zip(masks, table, strict=True):
-            self._seen.setdefault((np.packbits(mask).tobytes(), m, stop),
-                                  row[kernels.SHARPE] / math.sqrt(TRADING_DAYS_PER_YEAR))
+    def _key(self, mask: np.ndarray, m: int, stop: float | None) -> tuple[bytes, int, float | None]:
+        largest = int(np.bincount(self._strategy_of[mask], minlength=1).max())
+        return np.packbits(mask).tobytes(), min(m, largest), stop
+
+    def _train_scores(self, masks: np.ndarray, m: int, stop: float | None) -> np.ndarray:
+        """In-sample scores of each mask, simulating only portfolios not scored before."""
+        keys = [self._key(mask, m, stop) for mask in masks]
+        new = [i for i, k in enumerate(keys) if k not in self._seen]
+        if new:
+            table = self._score(masks[new], m, stop, self.train)
+            for i, row in zip(new, table, strict=True):
+                self._seen[keys[i]] = row
+        return np.array([self._seen[k] for k in keys])
 
     def _masks(self, selections: Sequence[Sequence[Pair]]) -> np.ndarray:
         return self.sim.pair_masks(selections)
@@ -149,8 +165,7 @@ class GreedySearch:
     def _step(self, chosen: set[Pair], trials: list[set[Pair]], m: int, stop: float | None,
               current: float) -> tuple[int, np.ndarray] | None:
         masks = self._masks([self._ordered(t) for t in trials])
-        table = self._score(masks, m, stop, self.train)
-        self._record(masks, table, m, stop)
+        table = self._train_scores(masks, m, stop)
         values = self._objective(table)
         best = int(np.argmax(values))  # first of equals: the universe's order
         if not values[best] > current:
@@ -189,7 +204,8 @@ class GreedySearch:
         if self.test is not None and path:
             path = self._out_of_sample(path)
         best = max(grid, key=lambda g: g.objective)  # first of equals: the grid's order
-        sharpes = np.array([v for v in self._seen.values() if math.isfinite(v)])
+        daily_sharpes = np.array([row[kernels.SHARPE] for row in self._seen.values()]) / math.sqrt(TRADING_DAYS_PER_YEAR)
+        sharpes = daily_sharpes[np.isfinite(daily_sharpes)]
         variance = float(sharpes.var(ddof=1)) if sharpes.shape[0] > 1 else 0.0
         return SearchResult(best, tuple(grid), tuple(path), len(self._seen), variance)
 
