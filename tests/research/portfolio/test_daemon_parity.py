@@ -115,3 +115,18 @@ def test_simulators_fill_exactly_what_the_daemons_step_and_coordinator_fill(samp
     # The limits and stops did bind: the comparison covers them.
     assert (expected_trades[7] == "daily_stop").sum() >= 5
     assert len(expected_trades) < sum(len(c) for c in candidates.values()) / 2
+
+
+def test_without_limits_the_simulation_of_every_signal_is_the_instruments_own_trade_list(
+        sample_inputs, sample_bars, sample_params, contracts) -> None:
+    from multialpha.research.engine import run_instrument
+    from multialpha.research.portfolio.candidates import trades_from_run
+
+    for symbol in ("ES", "6E"):
+        run = run_instrument(sample_bars[symbol], IBS, sample_params, contracts[symbol], strategy="a")
+        own = trades_from_run(run, sample_bars[symbol], strategy="a", quantity=1)
+        result = simulate_exact(sample_inputs, PortfolioPlan((StrategyPlan("a", (symbol,)),)))
+        t = result.trades
+        assert t.entry_ns.tolist() == own.entry_ns.tolist()
+        assert t.exit_ns.tolist() == own.exit_ns.tolist()
+        assert t.pnl_usd.tolist() == [tr.pnl for tr in run.trades]
