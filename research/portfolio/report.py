@@ -153,9 +153,11 @@ selecting on the in-sample period is worth.
 
 ![open positions](positions.png)
 
-## Why a simpler simulator reports more
+## The same portfolio under a simpler simulator's conventions
 
-The same chosen portfolio under other conventions, one change at a time (cumulative).
+One change at a time (cumulative), so each row shows what that convention alone does to the
+figures. Booking a stopped-out trade at its own final P&L can move them either way: it depends
+on whether the positions a stop closed went on to recover or to lose more.
 
 {_table(["convention", "Sharpe in sample", "Sharpe out of sample", "net P&L in sample", "max DD in sample"], desk_rows)}
 
