@@ -174,6 +174,7 @@ def variant(path: Path, keep: dict[str, Sequence[str]]) -> Path:
     """The repo config with only the strategies in ``keep`` enabled, trading the symbols given."""
     doc = yaml.safe_load(CONFIG.read_text())
     doc["runtime"]["contracts_path"] = str(CONTRACTS)
+    doc["runtime"]["rolls_path"] = str(CONTRACTS.with_name("rolls.yml"))
     doc["runtime"]["config_dir"] = str(REPO / doc["runtime"].get("config_dir", "config"))
     for name, block in doc["strategies"].items():
         block["enabled"] = name in keep

@@ -1,4 +1,9 @@
-"""``multialpha-research``: the offline pipeline's commands."""
+"""``multialpha-research``: the offline pipeline's commands.
+
+A command that refuses its input or options prints ``error: <message>`` on stderr and
+exits 1; the message names the file, line, field or symbol. A malformed command line (a
+missing option, a date that is not YYYY-MM-DD) is argparse's usage error, exit 2.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,22 @@ import time
 from datetime import date
 from pathlib import Path
 
-from multialpha.errors import MultialphaError, UsageError
+from multialpha.research.errors import ResearchError
+
+from multialpha.errors import MultialphaError
+
+EXIT_REFUSED = 1
 
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:
     from multialpha.research.sampledata import write_sample_data
 
     t0 = time.perf_counter()
-    paths = write_sample_data(Path(args.out), fmt=args.format, seed=args.seed,
-                              start=date.fromisoformat(args.start), end=date.fromisoformat(args.end))
+    try:
+        paths = write_sample_data(Path(args.out), fmt=args.format, seed=args.seed, start=args.start,
+                                  end=args.end)
+    except ValueError as exc:  # a date range without sessions
+        raise ResearchError(f"sample-data: {exc}") from None
     print(f"wrote {len(paths)} bar files to {args.out} in {time.perf_counter() - t0:.1f}s")
     return 0
 
@@ -28,21 +40,62 @@ def _cmd_train_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     written = train_demo_bundles(Path(args.data), Path(args.config), Path(args.out),
                                  contracts_path=Path(args.contracts), references=tuple(args.references),
-                                 train_end=date.fromisoformat(args.train_end), seed=args.seed,
+                                 train_end=args.train_end, seed=args.seed,
                                  strategies=args.strategy)
     print(f"wrote {len(written)} bundles to {args.out} in {time.perf_counter() - t0:.1f}s")
     return 0
 
 
-def _dates(args: argparse.Namespace, *names: str) -> dict[str, date | None]:
-    out: dict[str, date | None] = {}
-    for name in names:
-        value = getattr(args, name)
-        try:
-            out[name] = None if value is None else date.fromisoformat(value)
-        except ValueError:
-            raise UsageError(f"--{name.replace('_', '-')}: {value!r} is not a date (YYYY-MM-DD)") from None
-    return out
+def _cmd_import_bars(args: argparse.Namespace) -> int:
+    from multialpha.research.data import (
+        ImportOptions,
+        TimeRules,
+        import_bars,
+        parse_bar_length,
+        parse_column_map,
+    )
+
+    options = ImportOptions(
+        symbol=args.symbol, columns=parse_column_map(args.columns),
+        times=TimeRules(tz=args.tz, ts_format=args.ts_format, ambiguous=args.ambiguous,
+                        nonexistent=args.nonexistent),
+        timestamp_is=args.timestamp_is,
+        input_bar=None if args.input_bar == "auto" else parse_bar_length(args.input_bar),
+        snap_to_tick=args.snap_to_tick, keep_partial_edges=args.keep_partial_edges, fmt=args.format,
+        overwrite=args.overwrite)
+    report = import_bars(Path(args.input), Path(args.out), options, contracts_file=Path(args.contracts))
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _add_import_bars(sub: argparse._SubParsersAction) -> None:
+    i = sub.add_parser("import-bars", help="turn vendor CSV/parquet bars into an hourly bar file",
+                       description="Read a vendor CSV or parquet file of bars (hourly or finer, any "
+                                   "time zone) and write <OUT>/<SYMBOL>.csv|.parquet in the project's "
+                                   "bar-file format, checked by reading it back.")
+    i.add_argument("input", help="vendor file (.csv or .parquet)")
+    i.add_argument("--symbol", required=True, help="contract symbol (must be in --contracts)")
+    i.add_argument("--out", required=True, help="data directory to write <SYMBOL>.<format> into")
+    i.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    i.add_argument("--contracts", default="config/contracts.yml")
+    i.add_argument("--columns", help="FIELD=COLUMN,... e.g. ts=Date,open=Open or ts=Date+Time "
+                                     "(default: found by header name)")
+    i.add_argument("--tz", help="time zone of naive timestamps, e.g. America/New_York")
+    i.add_argument("--ts-format", help="strftime layout of the timestamps, or "
+                                       "epoch-s|epoch-ms|epoch-us|epoch-ns (default: ISO-8601)")
+    i.add_argument("--timestamp-is", choices=("bar-start", "bar-end"), default="bar-start")
+    i.add_argument("--input-bar", default="auto",
+                   help="input bar length: 1m, 5m, 1h, ... (default auto: the most common spacing)")
+    i.add_argument("--ambiguous", choices=("error", "infer", "earlier", "later"), default="error",
+                   help="a local time that happens twice when clocks go back (default: error)")
+    i.add_argument("--nonexistent", choices=("error", "shift-forward", "drop"), default="error",
+                   help="a local time skipped when clocks go forward (default: error)")
+    i.add_argument("--snap-to-tick", action="store_true",
+                   help="round prices to the contract's tick grid (default: off-grid is an error)")
+    i.add_argument("--keep-partial-edges", action="store_true",
+                   help="keep a first/last hour the minute input covers only in part")
+    i.add_argument("--overwrite", action="store_true", help="replace an existing <SYMBOL> file")
+    i.set_defaults(func=_cmd_import_bars)
 
 
 def _print_metrics(rows: list[tuple[str, dict[str, object] | None]]) -> None:
@@ -61,11 +114,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from multialpha.research.portfolio.simulate import SimulateOptions, run_simulation
 
     t0 = time.perf_counter()
-    d = _dates(args, "start", "end")
     opts = SimulateOptions(
         config=Path(args.config), data=Path(args.data), models=_path(args.models), portfolio_dir=_path(args.portfolio_dir),
         strategies=tuple(args.strategy or ()), max_positions=args.max_positions, daily_stop_loss=args.daily_stop_loss,
-        start=d["start"], end=d["end"], starting_capital_usd=args.capital, breach_level_usd=args.breach_level,
+        start=args.start, end=args.end, starting_capital_usd=args.capital, breach_level_usd=args.breach_level,
         use_filter=not args.no_filter, out=_path(args.out))
     result, metrics, notes = run_simulation(opts)
     for note in notes:
@@ -82,7 +134,6 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     from multialpha.research.portfolio.optimize import SEARCH_FILE, OptimizeOptions, optimize_portfolio
 
     t0 = time.perf_counter()
-    d = _dates(args, "start", "split", "end")
     settings = SearchSettings(
         max_positions=tuple(args.max_positions), daily_stop_loss=tuple(args.daily_stop_loss or ()),
         objective=Objective(args.objective), starting_capital_usd=args.capital,
@@ -90,7 +141,7 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
                                 max_breach_events=args.max_breaches))
     opts = OptimizeOptions(config=Path(args.config), data=Path(args.data), out=Path(args.out),
                            models=_path(args.models), strategies=tuple(args.strategy or ()),
-                           symbols=tuple(args.symbols or ()), start=d["start"], split=d["split"], end=d["end"],
+                           symbols=tuple(args.symbols or ()), start=args.start, split=args.split, end=args.end,
                            settings=settings, use_filter=not args.no_filter)
     doc = optimize_portfolio(opts)
     chosen = doc["chosen"]
@@ -127,8 +178,8 @@ def _add_portfolio_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
         p.add_argument("--no-filter", action="store_true", help="every signal of the rules, bundles not used")
         p.add_argument("--capital", type=float, default=100_000.0, help="starting capital in USD (CAGR, drawdown %%)")
         p.add_argument("--breach-level", type=float, default=6_000.0, help="drawdown in USD counted as a breach event")
-        p.add_argument("--start", help="first trade date used (YYYY-MM-DD)")
-        p.add_argument("--end", help="first trade date no longer used (YYYY-MM-DD)")
+        p.add_argument("--start", type=date.fromisoformat, help="first trade date used (YYYY-MM-DD)")
+        p.add_argument("--end", type=date.fromisoformat, help="first trade date no longer used (YYYY-MM-DD)")
 
     s = sub.add_parser("simulate", help="trade one portfolio with the daemon's step and coordinator")
     common(s)
@@ -142,7 +193,7 @@ def _add_portfolio_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
     common(o)
     o.add_argument("--out", required=True, help="directory for portfolio_search.json and the report")
     o.add_argument("--symbols", nargs="+", help="search these symbols for every strategy (default: its instruments)")
-    o.add_argument("--split", help="first out-of-sample trade date (default: after 70%% of the trade dates)")
+    o.add_argument("--split", type=date.fromisoformat, help="first out-of-sample trade date (default: after 70%% of the trade dates)")
     o.add_argument("--max-positions", type=int, nargs="+", default=list(range(1, 11)), help="grid (default 1..10)")
     o.add_argument("--daily-stop-loss", type=float, nargs="+", help="grid in USD (default: each strategy's own)")
     o.add_argument("--objective", choices=("sharpe", "sortino", "cagr", "net_pnl"), default="sharpe")
@@ -163,8 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample-data", help="generate deterministic sample hourly bars")
     s.add_argument("--out", required=True)
     s.add_argument("--seed", type=int, default=7)
-    s.add_argument("--start", default="2023-01-02")
-    s.add_argument("--end", default="2024-12-31")
+    s.add_argument("--start", type=date.fromisoformat, default=date(2023, 1, 2), help="YYYY-MM-DD")
+    s.add_argument("--end", type=date.fromisoformat, default=date(2024, 12, 31), help="YYYY-MM-DD")
     s.add_argument("--format", choices=("csv", "parquet"), default="csv")
     s.set_defaults(func=_cmd_sample_data)
     t = sub.add_parser("train-demo", help="train small demo RandomForest bundles from bar files")
@@ -173,10 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--contracts", default="config/contracts.yml")
     t.add_argument("--out", required=True, help="models directory; bundles go to OUT/<strategy>/")
     t.add_argument("--references", nargs="*", default=["ZB", "VX"])
-    t.add_argument("--train-end", default="2024-07-01", help="first trading day NOT used for training")
+    t.add_argument("--train-end", type=date.fromisoformat, default=date(2024, 7, 1),
+                   help="first trading day NOT used for training (YYYY-MM-DD)")
     t.add_argument("--strategy", action="append", help="only this strategy (repeatable)")
     t.add_argument("--seed", type=int, default=11)
     t.set_defaults(func=_cmd_train_demo)
+    _add_import_bars(sub)
     _add_portfolio_commands(sub)
     return p
 
@@ -186,12 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except MultialphaError as exc:  # a problem with the inputs: one line naming it, no traceback
+    except MultialphaError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return getattr(exc, "exit_code", 1)
-    except (ValueError, OSError) as exc:
+        return EXIT_REFUSED
+    except (ValueError, OSError) as exc:  # inputs refused below the commands: still one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from multialpha.strategy.alpha import AlphaSpec, BarEvent
 from multialpha.strategy.indicators import atr_series
 from multialpha.strategy.ports import Gate, ModelFilter
 from multialpha.strategy.step import InstrumentStep
+from multialpha.strategy.tickers import ContinuousTicker, Tickers
 
 _EPOCH = date(1970, 1, 1)
 
@@ -148,8 +149,12 @@ class InstrumentRun:
 def run_instrument(bars: BarArrays, spec: AlphaSpec, params: Any, contract: ContractSpec, *,
                    strategy: str = "research", model: ModelFilter | None = None,
                    refs: Mapping[str, Reference] | None = None, gate: Gate | None = None,
-                   first_bar: int = 0, times: BarTimes | None = None) -> InstrumentRun:
+                   first_bar: int = 0, times: BarTimes | None = None,
+                   tickers: Tickers | None = None) -> InstrumentRun:
     """Drive one ``InstrumentStep`` over ``bars``; bars before ``first_bar`` are warm-up.
+
+    ``tickers``: the contract months orders name and when positions roll, as the daemon does
+    with ``RollTickers(load_rolls(...), symbol)``; by default one continuous name and no rolls.
 
     With ``model`` the step filters entries exactly as the daemon does (features from the one
     engine at the signal bar); without it every signal goes to the gate. ``gate`` defaults to
@@ -159,7 +164,8 @@ def run_instrument(bars: BarArrays, spec: AlphaSpec, params: Any, contract: Cont
     features = compute_features(bars, names, refs) if names else None
     market = ArrayMarket(atr_series(bars), features, names, bars.close_ts)
     orders, ledger = RecordingOrders(), MemoryLedger()
-    step = InstrumentStep(strategy=strategy, symbol=bars.symbol, ticker=bars.symbol,
+    step = InstrumentStep(strategy=strategy, symbol=bars.symbol,
+                          tickers=tickers if tickers is not None else ContinuousTicker(bars.symbol),
                           alpha=spec.build(params, contract), contract=contract,
                           gate=gate if gate is not None else OpenGate({bars.symbol: contract}),
                           orders=orders, ledger=ledger, market=market, model=model,

@@ -4,8 +4,11 @@ Bars follow CME Globex hours (17:00 to 16:00 America/Chicago, holidays and early
 from the exchange calendar), prices sit at realistic levels on each contract's tick grid,
 and the returns have what the IBS strategy and its filter are about:
 
-* volatility clustering (GARCH(1,1) per symbol) and an intraday volatility/volume profile
-  peaking at the 08:30 CT open;
+* fat tails and volatility clustering like real hourly bars: Student-t shocks, news hours
+  (US data, FOMC, EIA reports), a fast GARCH(1,1) on top of slow volatility regimes shared
+  within each block (``sample_volatility``), so that each symbol's hourly excess kurtosis is
+  about 10-30 and the size of its moves stays autocorrelated for weeks;
+* an intraday volatility/volume profile peaking at the 08:30 CT open;
 * cross-correlation from a few common factors: equity indices move together, VX against
   them, ZB mildly against them, FX with a dollar factor, metals and energy in blocks;
 * intraday mean reversion: after a bar closing low in its range (low IBS) the next hours
@@ -30,6 +33,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from multialpha.research.sample_volatility import MOVE_CAP_SIGMAS, news_variance, regime_variance, student_t
 
 from multialpha.contracts import DEFAULT_CONTRACTS_FILE, ContractSpec, load_contracts
 from multialpha.features.bars import BarArrays
@@ -81,20 +85,24 @@ _HOUR_VOL = {17: 0.8, 18: 0.7, 19: 0.7, 20: 0.6, 21: 0.55, 22: 0.5, 23: 0.5, 0: 
              2: 0.85, 3: 0.8, 4: 0.75, 5: 0.7, 6: 0.75, 7: 1.1, 8: 2.0, 9: 1.6, 10: 1.25,
              11: 1.05, 12: 1.0, 13: 1.05, 14: 1.3, 15: 0.7, 16: 0.6}
 
-# GARCH(1,1) on the variance multiplier g (mean 1): g' = (1-a-b) + a*g*z^2 + b*g.
-_GARCH_A, _GARCH_B = 0.06, 0.92
+# Fast GARCH(1,1) on the variance multiplier g (mean 1): g' = (1-a-b) + a*g*min(e^2, cap) + b*g,
+# e the bar's move in level sigmas. The cap lets a news hour lift the next hours'
+# volatility without setting the regime on its own. Slow regimes, news hours and t shocks
+# come on top (sample_volatility).
+_GARCH_A, _GARCH_B = 0.07, 0.915
+_GARCH_FEED_CAP = 16.0
 _SLOW_VAR = 0.01  # weight of the slow variance level the "elevated volatility" is judged by
 # After each bar: drift' = decay*drift + kappa*(0.5 - ibs)*sigma, where kappa is slightly
 # negative in calm markets (a low close drifts on lower) and turns clearly positive (the
 # low close bounces) when volatility is elevated and/or VX just jumped.
 _MR_DECAY = 0.5
-_KAPPA_CALM, _KAPPA_VOL, _KAPPA_VX = -0.15, 1.6, 0.8
+_KAPPA_CALM, _KAPPA_VOL, _KAPPA_VX = -0.15, 1.4, 0.8
 _VOL_ELEVATED = 1.15  # sqrt(g / slow g) above this counts as elevated volatility
 # VX moved against the bar by more than this many of its own sigmas: rose on a low close
 # (fear spike), fell on a high close. Symmetric, so the effect bounces without trending.
 _VX_SPIKE_SIGMAS = 1.5
 _EQUITY_VX_WEIGHT = 0.5
-_GAP_SIGMAS = 1.0  # session-open gap, in hourly sigmas (doubled after a weekend/holiday)
+_GAP_SIGMAS = 1.0  # session-open gap, in the prevailing hourly sigma (doubled after a weekend/holiday)
 
 
 def _sessions(start: date, end: date) -> tuple[np.ndarray, np.ndarray]:
@@ -145,14 +153,21 @@ def _simulate(ts: np.ndarray, begins: np.ndarray, specs: dict[str, ContractSpec]
     vx_weight = np.array([_EQUITY_VX_WEIGHT if s in EQUITY_INDEX else 1.0 for s in names])
 
     rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n, len(FACTORS))) @ load.T + rng.standard_normal((n, k)) * own
-    gap_z = rng.standard_normal((n, k))
+    z = student_t(rng, (n, len(FACTORS))) @ load.T + student_t(rng, (n, k)) * own
+    gap_z = student_t(rng, (n, k))
     u_high, u_low = rng.random((n, k)), rng.random((n, k))
     volume_noise = rng.standard_normal((n, k))
-
+    regime = regime_variance(rng, n, np.abs(load), own)
+    news = news_variance(rng, ts, names)
+    # The intraday profile is of the calm variance; news hours add to it, so scale both
+    # together to keep the mean variance at 1.
     hour_vol = np.array([_HOUR_VOL[h] for h in range(24)])
-    hour_vol /= np.sqrt(np.mean(hour_vol**2))
     season = hour_vol[exchange_hour(ts)]
+    season_var = season[:, None] ** 2 * news
+    scale = np.sqrt(season_var.mean(axis=0))
+    shock = np.sqrt(season_var) / scale  # bar sigma in units of the symbol's level sigma
+    z_bar = z * shock  # in level sigmas
+    cap = MOVE_CAP_SIGMAS * sigma
     weekend = np.zeros(n, dtype=bool)
     weekend[1:] = (ts[1:] - ts[:-1]) > 3 * NS_PER_HOUR
 
@@ -163,17 +178,18 @@ def _simulate(ts: np.ndarray, begins: np.ndarray, specs: dict[str, ContractSpec]
     g = np.ones(k)
     g_slow = np.ones(k)
     reversion = np.zeros(k)
-    prev_z = np.zeros(k)
+    prev_e2 = np.ones(k)
     for t in range(n):
-        g = (1.0 - _GARCH_A - _GARCH_B) + _GARCH_A * g * prev_z**2 + _GARCH_B * g
+        g = (1.0 - _GARCH_A - _GARCH_B) + _GARCH_A * g * prev_e2 + _GARCH_B * g
         g_slow += _SLOW_VAR * (g - g_slow)
-        level = sigma * np.sqrt(g)
-        bar_sigma = level * season[t]
+        level = sigma * np.sqrt(g * regime[t])
+        bar_sigma = level * shock[t]
         log_open = log_close.copy()
         if begins[t]:
-            log_open += gap_z[t] * sigma * _GAP_SIGMAS * (2.0 if weekend[t] else 1.0)
+            gap = gap_z[t] * level * _GAP_SIGMAS * (2.0 if weekend[t] else 1.0)
+            log_open += np.clip(gap, -cap, cap)
         anchor += drift
-        step = drift + pull * (anchor - log_open) + reversion + bar_sigma * z[t]
+        step = drift + pull * (anchor - log_open) + reversion + np.clip(level * z_bar[t], -cap, cap)
         log_close = log_open + step
         # High and low of a Brownian bridge between open and close with the bar's sigma.
         spread_h = np.sqrt(step**2 - 2.0 * bar_sigma**2 * np.log(u_high[t]))
@@ -189,13 +205,13 @@ def _simulate(ts: np.ndarray, begins: np.ndarray, specs: dict[str, ContractSpec]
         kappa = _KAPPA_CALM + _KAPPA_VOL * elevated + _KAPPA_VX * vx_weight * vx_spike
         reversion = _MR_DECAY * reversion + reverts * kappa * (0.5 - ibs) * level
         out["open"][t], out["high"][t], out["low"][t], out["close"][t] = o, h, lo, c
-        variance[t] = g
-        prev_z = z[t]
+        variance[t] = g * regime[t]
+        prev_e2 = np.minimum(z_bar[t] ** 2, _GARCH_FEED_CAP)
 
     base = np.array([a.volume for a in assets])
-    # Busier at the open, in volatile spells and on big bars.
-    activity = (season[:, None] ** 1.5 * variance**0.3
-                * np.exp(0.35 * np.abs(z) + 0.3 * volume_noise - 0.35))
+    # Busier at the open, on news, in volatile spells and on big bars.
+    activity = (shock ** 1.5 * variance**0.3
+                * np.exp(0.35 * np.minimum(np.abs(z), 6.0) + 0.3 * volume_noise - 0.35))
     out["volume"] = np.maximum(1.0, np.rint(base * activity))
     return out
 

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 import yaml
+from multialpha.research.errors import ResearchError
 from multialpha.research.ml.extract import extract_candidates
 from sklearn.ensemble import RandomForestClassifier
 
 from multialpha.contracts import ContractSpec, load_contracts, require
-from multialpha.errors import DataError
 from multialpha.features import REF_SUFFIXES, Reference, reference_features, trading_day_ids
 from multialpha.features.bars import BarArrays
 from multialpha.feeds.replay_files import load_symbols
@@ -42,6 +42,12 @@ DEMO_BASE_FEATURES = (
 )
 THRESHOLD_GRID = tuple(round(x, 2) for x in np.arange(0.40, 0.71, 0.025))
 MIN_VALIDATION_TRADES = 15
+MIN_TRAINING_SIGNALS = 100
+
+
+class NotEnoughTrainingData(ResearchError):
+    """A symbol's bars cannot train the demo filter: they are not hourly, or give too few
+    usable IBS signals before the training end."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +106,8 @@ def train_symbol(bars: BarArrays, refs: Mapping[str, Reference], params: IbsPara
     train = usable & (days[cand.exit_idx] < end_id)  # purged: the trade ends before the holdout starts
     hold = usable & (days[cand.entry_idx] >= end_id)
     tr_idx = np.nonzero(train)[0]
-    if tr_idx.shape[0] < 100 or len(set(y[tr_idx])) < 2:
-        raise DataError(f"{bars.symbol}: only {tr_idx.shape[0]} usable training trades before {train_end} "
-                        "(at least 100 with both outcomes are needed); are these hourly bars covering "
-                        "enough history?")
+    if tr_idx.shape[0] < MIN_TRAINING_SIGNALS or len(set(y[tr_idx])) < 2:
+        raise NotEnoughTrainingData(_too_few(bars, y[tr_idx], train_end))
     cut = tr_idx[int(tr_idx.shape[0] * 0.75)]
     fit_idx, val_idx = tr_idx[tr_idx < cut], tr_idx[tr_idx >= cut]
 
@@ -144,6 +148,15 @@ def train_symbol(bars: BarArrays, refs: Mapping[str, Reference], params: IbsPara
         "Positive_Rate": round(float(y[tr_idx].mean()), 4),
     }
     return model, float(best_t), metrics
+
+
+def _too_few(bars: BarArrays, outcomes: np.ndarray, train_end: date) -> str:
+    n = int(outcomes.shape[0])
+    text = (f"{bars.symbol}: {n} usable training trade(s) before --train-end {train_end}; the demo "
+            f"filter needs at least {MIN_TRAINING_SIGNALS}, with both winning and losing trades")
+    if n >= MIN_TRAINING_SIGNALS:
+        return f"{text} (all {n} {'win' if outcomes[0] else 'lose'})"
+    return f"{text}; its {len(bars):,} bars are too few: give it more history before --train-end"
 
 
 def train_demo_bundles(data_dir: Path, config_path: Path, out_dir: Path, *, contracts_path: Path,

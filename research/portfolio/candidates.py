@@ -43,6 +43,7 @@ from multialpha.strategy.alpha import AlphaSpec, BarEvent
 from multialpha.strategy.indicators import atr_series
 from multialpha.strategy.ports import ModelFilter
 from multialpha.strategy.step import InstrumentStep
+from multialpha.strategy.tickers import ContinuousTicker, Tickers
 
 OPEN_NS = np.iinfo(np.int64).max  # exit time of a candidate still open at the end of the bars
 OPEN_REASON = "open"
@@ -135,14 +136,18 @@ class _AskRecorder:
 
 def signal_trades(bars: BarArrays, spec: AlphaSpec, params: Any, contract: ContractSpec, *, strategy: str,
                   model: ModelFilter | None = None, refs: Mapping[str, Reference] | None = None,
-                  first_bar: int = 0, times: BarTimes | None = None) -> CandidateTrades:
+                  first_bar: int = 0, times: BarTimes | None = None,
+                  tickers: Tickers | None = None) -> CandidateTrades:
     """Every entry the step would ask for while flat, from ``first_bar`` on, each held to its exit.
 
     First pass: the step runs over every bar with a gate that refuses every entry, so it
     stays flat and asks wherever the entry rule and the filter let a signal through. Second
     pass: from each of those bars, a fresh step with an open gate enters and is driven until
-    its own exit rules close the trade.
+    its own exit rules close the trade. ``tickers`` are the daemon's contract months
+    (``RollTickers``): no entry in a contract's last hour, and a position exits before the
+    roll, as in the daemon; by default one continuous contract.
     """
+    names_of = tickers if tickers is not None else ContinuousTicker(bars.symbol)
     t = times if times is not None else BarTimes.of(bars)
     names = tuple(model.features) if model is not None else ()
     features = compute_features(bars, names, refs) if names else None
@@ -155,7 +160,7 @@ def signal_trades(bars: BarArrays, spec: AlphaSpec, params: Any, contract: Contr
                                                           strict=True))]
 
     def step(gate: Any) -> InstrumentStep:
-        return InstrumentStep(strategy=strategy, symbol=bars.symbol, ticker=bars.symbol, alpha=alpha,
+        return InstrumentStep(strategy=strategy, symbol=bars.symbol, tickers=names_of, alpha=alpha,
                               contract=contract, gate=gate, orders=RecordingOrders(), ledger=MemoryLedger(),
                               market=market, model=model, entry_reason=f"{spec.name}_entry")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from multialpha.errors import MultialphaError
+from multialpha.research.errors import ResearchError
 
 
-class PortfolioResearchError(MultialphaError):
+class PortfolioResearchError(ResearchError):
     """A search, simulation or export cannot be done with what it was given."""

@@ -42,6 +42,7 @@ from multialpha.features.daily import exchange_minutes
 from multialpha.portfolio import ACCOUNT, CoordinatorEvent, EventKind, PortfolioCoordinator
 from multialpha.strategy.alpha import BarEvent
 from multialpha.strategy.step import InstrumentStep
+from multialpha.strategy.tickers import ContinuousTicker
 
 _EPOCH = date(1970, 1, 1)
 
@@ -92,7 +93,9 @@ def simulate_exact(inputs: PortfolioInputs, plan: PortfolioPlan, period: Period 
     for strategy, symbol in plan.pairs():
         candidates: CandidateTrades = inputs.candidates[(strategy, symbol)].between(start_ns, end_ns)
         contract = inputs.contracts[symbol]
-        step = InstrumentStep(strategy=strategy, symbol=symbol, ticker=symbol, alpha=ReplayAlpha(candidates),
+        # Contract rolls are in the candidates already (their exits, their missing entries).
+        step = InstrumentStep(strategy=strategy, symbol=symbol, tickers=ContinuousTicker(symbol),
+                              alpha=ReplayAlpha(candidates),
                               contract=contract, gate=coordinator, orders=orders, ledger=ledger,
                               market=_NoMarket(), entry_reason="entry")
         steps.append(step)

@@ -3,7 +3,8 @@
 Read without any secret: only each enabled strategy's alpha, instruments, parameters, limits,
 broker account label and models path, and the account-wide limits. Parameters merge as the
 daemon merges them (class defaults < ``strategy_params`` < ``<strategy>_instrument_params.json``);
-the bundle adds its filter (features, threshold), as in the daemon.
+the bundle adds its filter (features, threshold), and the roll schedule its contract rolls
+(no entry in a contract's last hour, exits before the roll), as in the daemon.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from multialpha.errors import ConfigError
 from multialpha.features import Reference, reference_features, unknown_features
 from multialpha.feeds.replay_files import load_symbols
 from multialpha.models import ModelBundle, load_model_bundle
+from multialpha.rolls import load_rolls
 from multialpha.strategy.alpha import AlphaSpec, alpha_spec
+from multialpha.strategy.tickers import RollTickers
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class ConfigSource:
     account_daily_stop_loss: float | None
     references: tuple[str, ...]
     contracts_path: Path
+    rolls_path: Path  # the roll schedule: entries and exits around contract rolls, as in the daemon
 
 
 def _expand(value: Any, *, file: Path, key: str) -> str:
@@ -80,6 +84,7 @@ def read_config(path: Path, *, models: Path | None = None) -> ConfigSource:
     config_dir = base / _expand(runtime.get("config_dir", "config"), file=path, key="runtime.config_dir")
     contracts = base / _expand(runtime.get("contracts_path", "config/contracts.yml"), file=path,
                                key="runtime.contracts_path")
+    rolls = base / _expand(runtime.get("rolls_path", "config/rolls.yml"), file=path, key="runtime.rolls_path")
     refs = tuple((runtime.get("data") or {}).get("reference_symbols") or ())
     out = []
     for name, raw in (doc.get("strategies") or {}).items():
@@ -106,7 +111,7 @@ def read_config(path: Path, *, models: Path | None = None) -> ConfigSource:
     portfolio = doc.get("portfolio") or {}
     stop = portfolio.get("daily_stop_loss")
     return ConfigSource(path, tuple(out), portfolio.get("max_positions"), None if stop is None else float(stop),
-                        refs, contracts)
+                        refs, contracts, rolls)
 
 
 def universe_plan(source: ConfigSource, *, strategies: Sequence[str] | None = None,
@@ -137,6 +142,7 @@ def load_inputs(source: ConfigSource, universe: PortfolioPlan, data_dir: Path, *
     bars = load_symbols(data_dir, [c.symbol for c in specs], tick_sizes={c.symbol: c.tick_size for c in specs},
                         negative_prices={c.symbol for c in specs if c.allows_negative_prices})
     references: dict[str, Reference] = {r: reference_features(bars[r]) for r in source.references}
+    schedule = load_rolls(source.rolls_path, require=traded)
     by_name = {s.name: s for s in source.strategies}
     candidates: dict[tuple[str, str], CandidateTrades] = {}
     for strategy, symbol in universe.pairs():
@@ -145,7 +151,7 @@ def load_inputs(source: ConfigSource, universe: PortfolioPlan, data_dir: Path, *
         bundle = _bundle(s, symbol, source.references) if use_filter and params.use_ml_filter else None
         candidates[(strategy, symbol)] = signal_trades(
             bars[symbol], s.alpha, params, contracts[symbol], strategy=strategy, model=bundle,
-            refs=references if bundle is not None else None)
+            refs=references if bundle is not None else None, tickers=RollTickers(schedule, symbol))
         if progress is not None:
             progress(strategy, symbol, len(candidates[(strategy, symbol)]))
     return PortfolioInputs({s: bars[s] for s in traded}, candidates, contracts)

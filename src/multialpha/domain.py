@@ -201,6 +201,7 @@ class Position:
     features: dict[str, float] = field(default_factory=dict)
     bars_held: int = 0  # -1 after a restart: counted from the bar history on the next bar
     exit_pending: str | None = None
+    ticker: str = ""  # the contract held (its exit goes there); "" when restored from an older store
 
 
 @dataclass(frozen=True)

@@ -295,7 +295,7 @@ def test_daily_bars_are_refused_as_not_one_hour_apart(tmp_path: Path) -> None:
 
 
 def test_two_hour_bars_are_refused_and_hourly_bars_with_gaps_are_not(tmp_path: Path) -> None:
-    bars = _bars(40)
+    bars = _bars(80)
     err = _error(write_bar_file(tmp_path / "ES.csv", bars.slice(slice(0, None, 2))))
     assert "bars are 2 hours apart, not 1 hour: is this a file of 2-hour bars?" in str(err)
     gappy = bars.slice(slice(0, None, 3)).ts  # every third bar dropped and every hour kept twice

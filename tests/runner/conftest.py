@@ -23,6 +23,7 @@ from multialpha.models import write_model_bundle
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = REPO / "config" / "contracts.yml"
+ROLLS = REPO / "config" / "rolls.yml"
 HOUR = timedelta(hours=1)
 T0 = datetime(2024, 3, 5, 14, tzinfo=UTC)  # a Tuesday, 08:00 in Chicago
 
@@ -100,7 +101,7 @@ def make_setup(tmp_path: Path, sink: WebhookSink) -> MakeSetup:
                 "daily_stop_loss": spec.get("daily_stop_loss", 1_000_000),
                 "instruments": list(spec["instruments"]), "strategy_params": dict(spec.get("params", {})),
             }
-        rt: dict[str, Any] = {"mode": "replay", "contracts_path": str(CONTRACTS),
+        rt: dict[str, Any] = {"mode": "replay", "contracts_path": str(CONTRACTS), "rolls_path": str(ROLLS),
                               "state_path": str(tmp_path / "state" / "multialpha.sqlite"),
                               "data": {"source": "replay", "path": str(data), "warmup_bars": 0,
                                        "reference_symbols": []},

@@ -35,8 +35,12 @@ def _bars(n: int, entry_at: int, crash_at: int | None) -> tuple[list, list]:
     return es, nq
 
 
+def _symbol(record) -> str:
+    return record["body"]["extras"]["signal_id"].split(":")[1]
+
+
 def _exits(setup) -> list[tuple[str, str, str, str]]:
-    return sorted((r["path"], r["body"]["ticker"], r["body"]["extras"]["reason"], r["body"]["time"])
+    return sorted((r["path"], _symbol(r), r["body"]["extras"]["reason"], r["body"]["time"])
                   for r in setup.sink.received if r["body"]["action"] == "exit")
 
 
@@ -82,7 +86,7 @@ def test_two_strategies_on_one_broker_account_never_both_hold_a_symbol(make_setu
                                    "b": {"instruments": ["ES"], "params": HOLD}},
                        runtime={"data": {"warmup_bars": 3}})
     report = MultiAlphaRunner(setup.config()).run()
-    buys = [(r["path"], r["body"]["ticker"]) for r in setup.sink.received if r["body"]["action"] == "buy"]
+    buys = [(r["path"], _symbol(r)) for r in setup.sink.received if r["body"]["action"] == "buy"]
     assert buys == [("/a", "ES")]
     assert report.strategies["b"]["ES"]["blocked"] == {"symbol_held_on_account": 1}
 

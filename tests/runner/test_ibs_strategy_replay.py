@@ -37,7 +37,8 @@ def _close_iso(i: int) -> str:
 def _payload(strategy: str, action: str, i: int, price: float, reason: str, score: float | None = 1.0,
              stop: float | None = None) -> dict:
     t = _close_iso(i)
-    return {"ticker": "ES", "action": action, "quantity": 1, "orderType": "market", "signalPrice": price,
+    # ESH2024: the contract the roll schedule trades in early March 2024
+    return {"ticker": "ESH2024", "action": action, "quantity": 1, "orderType": "market", "signalPrice": price,
             **({"stopLoss": {"type": "stop", "stopPrice": stop}} if stop is not None else {}), "time": t,
             "extras": {"signal_id": f"{strategy}:ES:{t}:{action}", "strategy": strategy, "ml_score": score,
                        "reason": reason}}
@@ -98,7 +99,7 @@ def test_coordinator_max_positions_blocks_second_symbol_with_reason(make_setup: 
                        strategies={"t1": {"instruments": ["ES", "NQ"], "params": PARAMS, "max_positions": 1}},
                        runtime={"data": {"warmup_bars": 3}})
     report = MultiAlphaRunner(setup.config()).run()
-    buys = [(r["body"]["ticker"], r["body"]["time"]) for r in setup.sink.received if r["body"]["action"] == "buy"]
+    buys = [(r["body"]["extras"]["signal_id"].split(":")[1], r["body"]["time"]) for r in setup.sink.received if r["body"]["action"] == "buy"]
     # Both signal on bars 4, 6, 7, 8; ES is evaluated first. ES's stop exit on bar 7 frees the
     # slot before NQ is evaluated on that bar, and NQ's position then blocks ES on bar 8.
     assert buys == [("ES", _close_iso(4)), ("ES", _close_iso(6)), ("NQ", _close_iso(7))]
@@ -118,12 +119,12 @@ def test_daily_stop_flattens_the_other_open_position(make_setup: MakeSetup):
                                           "daily_stop_loss": 3000}},
                        runtime={"data": {"warmup_bars": 3}})
     report = MultiAlphaRunner(setup.config()).run()
-    exits = [(r["body"]["ticker"], r["body"]["extras"]["reason"], r["body"]["time"])
+    exits = [(r["body"]["extras"]["signal_id"].split(":")[1], r["body"]["extras"]["reason"], r["body"]["time"])
              for r in setup.sink.received if r["body"]["action"] == "exit"]
     # ES is evaluated first at that bar time, hits the stop and exits; NQ then flattens on the same bar.
     assert exits == [("ES", "daily_stop", _close_iso(5)), ("NQ", "daily_stop", _close_iso(5))]
     assert [s["scope"] for s in report.daily_stops] == ["t1"]
-    buys = [r["body"]["time"] for r in setup.sink.received if r["body"]["action"] == "buy" and r["body"]["ticker"] == "ES"]
+    buys = [r["body"]["time"] for r in setup.sink.received if r["body"]["action"] == "buy" and r["body"]["extras"]["signal_id"].split(":")[1] == "ES"]
     # Bars 6 and 7 (closing 15:00 and 16:00 Chicago) are blocked; bar 8 starts at 17:00 Chicago
     # after the daily halt, the next CME trading day, so the stop has cleared.
     assert buys == [_close_iso(4), _close_iso(8)]

@@ -104,13 +104,13 @@ def test_position_in_a_symbol_no_longer_configured_is_reported_and_still_exited(
     runner = MultiAlphaRunner(both.config())
     runner._on_routed = _stop_after(runner, 2)  # ES buy, NQ buy at bar 4
     runner.run()
-    assert [(b["ticker"], b["action"]) for b in _bodies(both)] == [("ES", "buy"), ("NQ", "buy")]
+    assert [(b["extras"]["signal_id"].split(":")[1], b["action"]) for b in _bodies(both)] == [("ES", "buy"), ("NQ", "buy")]
 
     doc = yaml.safe_load(both.config_path.read_text())
     doc["strategies"]["t1"]["instruments"] = ["ES"]
     both.config_path.write_text(yaml.safe_dump(doc, sort_keys=False))
     report = MultiAlphaRunner(both.config()).run()
-    nq_orders = [(b["action"], b["time"]) for b in _bodies(both) if b["ticker"] == "NQ"]
+    nq_orders = [(b["action"], b["time"]) for b in _bodies(both) if b["extras"]["signal_id"].split(":")[1] == "NQ"]
     # max_holding_bars=3: bars 5, 6, 7 after the entry, counted across the restart
     assert nq_orders == [("buy", "2024-03-05T19:00:00Z"), ("exit", "2024-03-05T22:00:00Z")]
     assert any("NQ is no longer configured" in n for n in report.notes)

@@ -14,11 +14,13 @@ from multialpha.research.sampledata import generate_sample_bars
 
 from multialpha.contracts import load_contracts
 from multialpha.models import load_model_bundle
+from multialpha.rolls import load_rolls
 from multialpha.runner import MultiAlphaRunner, RunOptions
 from multialpha.strategy.ibs import IBS
 from multialpha.strategy.params import IbsParams
+from multialpha.strategy.tickers import RollTickers
 
-from .conftest import CONTRACTS, MakeSetup
+from .conftest import CONTRACTS, ROLLS, MakeSetup
 
 SYMBOLS = ("ES", "CL", "6A")
 REFS = ("ZB", "VX")
@@ -34,6 +36,7 @@ WARMUP = 400
 def test_daemon_webhooks_equal_the_research_simulation(make_setup: MakeSetup):
     bars = generate_sample_bars(SYMBOLS + REFS, start=date(2023, 5, 1), end=date(2024, 2, 16), seed=3)
     contracts = load_contracts(CONTRACTS)
+    rolls = load_rolls(ROLLS)
     params = IbsParams.from_mapping({**IbsParams.defaults(), **PARAMS})
     refs = {r: bars[r] for r in REFS}
     models = {s: train_symbol(bars[s], refs, params, contracts[s], FEATURES, TRAIN_END, seed=1)[0] for s in SYMBOLS}
@@ -52,9 +55,9 @@ def test_daemon_webhooks_equal_the_research_simulation(make_setup: MakeSetup):
         live_from = int(np.searchsorted(b.close_ts, _first_live_close_ns(report)))
         bundle = load_model_bundle(s, setup.root / "models" / "alpha")
         run = run_instrument(b, IBS, params, contracts[s], strategy="alpha", model=bundle, refs=rb,
-                             first_bar=live_from)
+                             first_bar=live_from, tickers=RollTickers(rolls, s))
         for intent in run.intents:
-            expected.add((s, intent.action.value, _iso_dt(intent.signal_time), intent.price))
+            expected.add((intent.ticker, intent.action.value, _iso_dt(intent.signal_time), intent.price))
 
     got = {(r["body"]["ticker"], r["body"]["action"], r["body"]["time"], r["body"]["signalPrice"])
            for r in setup.sink.received}

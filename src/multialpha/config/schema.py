@@ -162,18 +162,6 @@ class WebhookConfig(StrictModel):
     timeout_secs: float = Field(default=5.0, gt=0, allow_inf_nan=False)
     max_attempts: int = Field(default=4, ge=1)
     max_retry_wait_secs: float = Field(default=30.0, ge=0, allow_inf_nan=False)
-    ticker_format: str = "{symbol}"
-
-    @field_validator("ticker_format")
-    @classmethod
-    def _formats_a_symbol(cls, value: str) -> str:
-        if "{symbol}" not in value:
-            raise ValueError("must contain {symbol}")
-        try:
-            value.format(symbol="ES")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"not a valid format string ({exc}); only {{symbol}} may be used") from None
-        return value
 
 
 class AlertsConfig(StrictModel):
@@ -195,6 +183,7 @@ class RuntimeConfig(StrictModel):
     exchange_timezone: str = "America/Chicago"
     state_path: ConfigPath = Path("state/multialpha.sqlite")
     contracts_path: ConfigPath = Path("config/contracts.yml")
+    rolls_path: ConfigPath = Path("config/rolls.yml")  # the roll schedule: which contract month is traded
     config_dir: ConfigPath = Path("config")
     log_level: Annotated[LogLevel, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)] = "INFO"
     fail_fast: bool = False

@@ -1,9 +1,9 @@
 """Bar start times an hourly CME bar file cannot hold (checked by ``replay_files``).
 
-* **Spacing.** The most common gap between consecutive bars must be the bar size, one hour
-  (ties go to the shorter gap; longer gaps at the daily halt, weekends and holidays are fine).
-  Anything else means the file holds other bars: a daily file loaded as hourly is 24 hours
-  apart.
+* **Spacing.** Some consecutive bars must be the bar size, one hour, apart (longer gaps at the
+  daily halt, weekends, holidays and quiet hours are fine). A file with no two bars one hour
+  apart holds other bars: a daily file loaded as hourly is 24 hours apart; the error names its
+  most common gap (ties go to the shorter). A file of fewer than 25 bars is not judged.
 * **Globex is closed.** CME Globex trades from Sunday 17:00 to Friday 16:00 America/Chicago
   and halts for maintenance every day from 16:00 to 17:00 (CFE's VX pauses in the same hour).
   An hour-aligned bar starting at 16:00 Chicago, or between Friday 16:00 and Sunday 17:00,
@@ -23,14 +23,15 @@ from multialpha.features.daily import NS_PER_DAY, NS_PER_HOUR, exchange_offset_n
 _BAR_NS = BAR_SECONDS * NS_PER_SECOND
 HALT_START, SESSION_OPEN = 16, 17  # Chicago hours: the daily halt is [16:00, 17:00)
 FRIDAY, SATURDAY, SUNDAY = 4, 5, 6
+MIN_GAPS_JUDGED = 24  # a file this short says too little about its bar size to refuse it
 
 
 def off_spacing(ts_ns: np.ndarray, comparable: np.ndarray) -> tuple[np.ndarray, str] | None:
-    """The rows after the file's most common gap and what is wrong, or None when that gap is
-    one bar. ``comparable[k]`` says whether rows k and k + 1 both have a valid ts."""
+    """The rows after the file's most common gap and what is wrong, or None when some bars are
+    one bar apart. ``comparable[k]`` says whether rows k and k + 1 both have a valid ts."""
     gaps = np.diff(ts_ns)[comparable]
     gaps = gaps[gaps > 0]
-    if gaps.shape[0] == 0:
+    if gaps.shape[0] < MIN_GAPS_JUDGED or np.any(gaps == _BAR_NS):
         return None
     values, counts = np.unique(gaps, return_counts=True)
     common = int(values[int(np.argmax(counts))])  # the shortest of the most common

@@ -24,6 +24,11 @@ class FeedStatus:
     connected: bool
     last_bar_time: datetime | None  # close time of the last group yielded
     detail: str = ""
+    # Seconds since the market feed last sent anything (data, mapping or heartbeat); None
+    # for files or before the feed started. ``stale`` when that exceeds the feed's limit:
+    # the runner alerts on it and fails its health check.
+    silence_secs: float | None = None
+    stale: bool = False
 
 
 class BarSource(Protocol):

@@ -4,9 +4,11 @@ nothing is sent and nothing is written (the state store is opened read-only)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
+from multialpha.calendar import trading_day
 from multialpha.config import (
     AppConfig,
     ResolvedStrategy,
@@ -18,6 +20,7 @@ from multialpha.config import (
 from multialpha.contracts import ContractSpec, load_contracts, require
 from multialpha.errors import MultialphaError
 from multialpha.features import REQUIRED_HISTORY_BARS
+from multialpha.rolls import RollSchedule, load_rolls
 from multialpha.runner.coordination import build_coordinator
 from multialpha.runner.lock import holder, lock_path, state_path_problem
 from multialpha.runner.modes import mode_problems
@@ -48,6 +51,7 @@ def run_check(config: str | Path, *, allow_unverified_models: bool, out: TextIO)
         cfg = load_app_config(config)
         contracts = load_contracts(cfg.runtime.contracts_path)
         strategies = resolve_strategies(cfg)
+        rolls = load_rolls(cfg.runtime.rolls_path, require=[sym for s in strategies for sym in s.symbols])
     except MultialphaError as exc:
         r.problem(exc)
         r.say("check failed: 1 problem; nothing was sent")
@@ -57,8 +61,9 @@ def run_check(config: str | Path, *, allow_unverified_models: bool, out: TextIO)
         r.problem(problem)
     recovery = _state(r, cfg, strategies, contracts)
     allow = allow_unverified_models or cfg.runtime.allow_unverified_models
+    today = trading_day(datetime.now(UTC))
     for s in strategies:
-        _strategy(r, cfg, s, contracts, allow)
+        _strategy(r, cfg, s, contracts, allow, rolls, today)
     _bar_files(r, cfg, strategies, contracts, recovery)
     r.say("")
     if r.problems:
@@ -74,8 +79,8 @@ def _header(r: _Report, cfg: AppConfig) -> None:
     r.say(f"config      {cfg.source_file}")
     r.say(f"mode        {rt.mode}   data {rt.data.source} {rt.data.path}   warm-up {rt.data.warmup_bars} bars")
     r.say(f"state       {rt.state_path}")
-    r.say(f"webhooks    timeout {rt.webhook.timeout_secs}s, {rt.webhook.max_attempts} attempts, "
-          f"ticker '{rt.webhook.ticker_format}'")
+    r.say(f"webhooks    timeout {rt.webhook.timeout_secs}s, {rt.webhook.max_attempts} attempts; "
+          f"contracts from {rt.rolls_path}")
     discord = rt.alerts.discord_webhook_url.get_secret_value() if rt.alerts.discord_webhook_url else ""
     r.say(f"alerts      {redact_url(discord) if discord else 'log only (no Discord webhook set)'}")
     r.say(f"portfolio   max_positions {cfg.portfolio.max_positions}   daily_stop_loss {cfg.portfolio.daily_stop_loss}"
@@ -111,7 +116,7 @@ def _state(r: _Report, cfg: AppConfig, strategies: list[ResolvedStrategy],
 
 
 def _strategy(r: _Report, cfg: AppConfig, s: ResolvedStrategy, contracts: dict[str, ContractSpec],
-              allow_unverified: bool) -> None:
+              allow_unverified: bool, rolls: RollSchedule, today: date) -> None:
     refs = tuple(cfg.runtime.data.reference_symbols)
     r.say("")
     r.say(f"strategy {s.name} ({s.strategy})  webhook {redact_url(s.broker_account.get_secret_value())}  "
@@ -137,8 +142,11 @@ def _strategy(r: _Report, cfg: AppConfig, s: ResolvedStrategy, contracts: dict[s
         except MultialphaError as exc:
             r.problem(exc, "  ")
             continue
-        r.say(f"  {symbol}: ticker {cfg.runtime.webhook.ticker_format.format(symbol=symbol)}, model verified "
-              f"sha256 {b.sha256[:12]}..., {len(b.features)} features, threshold {b.threshold}")
+        held = rolls.active_contract(symbol, today)
+        roll_day, following = rolls.next_roll(symbol, today)
+        r.say(f"  {symbol}: ticker today {held.traderspost_ticker} (data {held.databento_symbol}), rolls to "
+              f"{following.traderspost_ticker} on {roll_day}; model verified sha256 {b.sha256[:12]}..., "
+              f"{len(b.features)} features, threshold {b.threshold}")
         for key, val in setup.effective.items():
             shown = f"[{len(val.value)} names]" if key == "ml_features" else repr(val.value)
             r.say(f"      {key:<18} {shown:<24} <- {val.source}")

@@ -27,8 +27,10 @@ from multialpha.errors import MultialphaError
 from multialpha.features import FeatureBook
 from multialpha.feeds.history import BarHistory
 from multialpha.portfolio import ACCOUNT, PortfolioCoordinator, TradingState
+from multialpha.rolls import RollSchedule
 from multialpha.runner.market import BookView
 from multialpha.runner.params import instrument_setup
+from multialpha.runner.worker import tickers_for
 from multialpha.state import StateStore
 from multialpha.strategy.alpha import BarEvent, alpha_spec
 from multialpha.strategy.ibs import IBS
@@ -42,10 +44,10 @@ SET_BY = "multialpha"
 class FallbackSteps:
     def __init__(self, *, store: StateStore, coordinator: PortfolioCoordinator, orders: OrderPort,
                  ledger: Ledger, contracts: Mapping[str, ContractSpec], notifier: Notifier,
-                 policy: FailurePolicy, base_dir: Path, ticker_format: str) -> None:
+                 policy: FailurePolicy, base_dir: Path, rolls: RollSchedule | None) -> None:
         self._store, self._coordinator, self._orders, self._ledger = store, coordinator, orders, ledger
         self._contracts, self._notifier, self._policy = contracts, notifier, policy
-        self._base_dir, self._ticker_format = base_dir, ticker_format
+        self._base_dir, self._rolls = base_dir, rolls
         self._steps: dict[tuple[str, str], InstrumentStep] = {}
         self._history: dict[str, BarHistory] = {}
         self.adopted: dict[str, str] = {}  # strategy -> why
@@ -113,7 +115,7 @@ class FallbackSteps:
         book = FeatureBook({symbol: contract.tick_size},
                            negative_prices={symbol} if contract.allows_negative_prices else ())
         step = InstrumentStep(strategy=strategy.name, symbol=symbol,
-                              ticker=self._ticker_format.format(symbol=symbol),
+                              tickers=tickers_for(self._rolls, symbol),
                               alpha=spec.build(params, contract), contract=contract, gate=self._coordinator,
                               orders=self._orders, ledger=self._ledger,
                               market=BookView(book, history, symbol), exit_only=True)

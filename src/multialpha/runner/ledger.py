@@ -72,7 +72,8 @@ class StoreLedger:
                 entry_price=repr(position.entry_price), signal_id=position.entry_intent_id,
                 entry_atr=None if not math.isfinite(position.atr) else repr(position.atr),
                 ml_score=position.ml_score,
-                extra={"stop": _opt(position.stop), "target": _opt(position.target), "features": position.features})
+                extra={"stop": _opt(position.stop), "target": _opt(position.target), "features": position.features,
+                       "ticker": position.ticker})
             self._save_fill(position.strategy, position.symbol, position.entry_time)
 
     def closed(self, trade: ClosedTrade) -> None:
@@ -91,7 +92,7 @@ class StoreLedger:
                 strategy=p.strategy, symbol=p.symbol, quantity=p.quantity, entry_price=float(p.entry_price),
                 entry_time=p.entry_time, entry_intent_id=p.signal_id, stop=_num(extra.get("stop")),
                 target=_num(extra.get("target")), atr=_num(p.entry_atr), ml_score=p.ml_score,
-                bars_held=-1, features=dict(extra.get("features") or {})))
+                bars_held=-1, features=dict(extra.get("features") or {}), ticker=str(extra.get("ticker") or "")))
         return out
 
     def last_exit_time(self, strategy: str, symbol: str) -> datetime | None:

@@ -24,6 +24,7 @@ from multialpha.portfolio import (
     CoordinatorEvent,
     EventKind,
 )
+from multialpha.rolls import load_rolls
 from multialpha.runner.coordination import build_coordinator
 from multialpha.runner.fallback import FallbackSteps
 from multialpha.runner.hub import Hub
@@ -78,6 +79,7 @@ class MultiAlphaRunner:
             rt.alerts.queue_size)
         self.report = RunReport()
         self.strategies: list[ResolvedStrategy] = resolve_strategies(cfg)
+        self.rolls = load_rolls(rt.rolls_path, require=[s for st in self.strategies for s in st.symbols])
         for s in self.strategies:
             self.report.notes.extend(s.notes)
         self.coordinator = build_coordinator(cfg, self.strategies, self.contracts, self.clock,
@@ -129,7 +131,7 @@ class MultiAlphaRunner:
             contracts=self.contracts, coordinator=self.coordinator, router=router, notifier=self.notifier,
             ledger=self.ledger, references=self.references, base_dir=self.cfg.base_dir,
             allow_unverified_models=_pick(self.options.allow_unverified_models, rt.allow_unverified_models),
-            ticker_format=rt.webhook.ticker_format)
+            rolls=self.rolls)
         self.workers = [StrategyWorker(s, services, exit_only=tuple(recovery.orphans.get(s.name, ())))
                         for s in self.strategies]
 
@@ -137,7 +139,7 @@ class MultiAlphaRunner:
         rt = self.cfg.runtime
         return FallbackSteps(store=store, coordinator=self.coordinator, orders=self.router, ledger=self.ledger,
                              contracts=self.contracts, notifier=self.notifier, policy=rt.on_strategy_failure,
-                             base_dir=self.cfg.base_dir, ticker_format=rt.webhook.ticker_format)
+                             base_dir=self.cfg.base_dir, rolls=self.rolls)
 
     def prepare(self, *, held: bool = False) -> list[StrategyWorker]:
         """Prepare every worker; a failing one is reported and left out (unless fail-fast). With no

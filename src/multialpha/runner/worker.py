@@ -21,6 +21,7 @@ from multialpha.feeds.history import BarHistory
 from multialpha.feeds.inbox import Inbox
 from multialpha.models import ModelBundle, bundle_json_name, load_model_bundle
 from multialpha.portfolio import PortfolioCoordinator
+from multialpha.rolls import RollSchedule
 from multialpha.runner.lifecycle import WorkerState, check_transition
 from multialpha.runner.market import BookView
 from multialpha.runner.params import InstrumentSetup, instrument_setup
@@ -28,6 +29,7 @@ from multialpha.strategy.adapter import StepAdapter
 from multialpha.strategy.alpha import alpha_spec
 from multialpha.strategy.ports import Ledger
 from multialpha.strategy.step import InstrumentStep
+from multialpha.strategy.tickers import ContinuousTicker, RollTickers, Tickers
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,11 @@ class WorkerServices:
     references: tuple[str, ...]
     base_dir: Path
     allow_unverified_models: bool = False
-    ticker_format: str = "{symbol}"
+    rolls: RollSchedule | None = None  # None: orders name the symbol itself (no contract months)
+
+
+def tickers_for(rolls: RollSchedule | None, symbol: str) -> Tickers:
+    return ContinuousTicker(symbol) if rolls is None else RollTickers(rolls, symbol)
 
 
 def missing_bundles(strategy: ResolvedStrategy) -> dict[str, str]:
@@ -126,7 +132,7 @@ class StrategyWorker:
                 self.setups[symbol] = setup
                 contract = sv.contracts[symbol]
                 self.steps[symbol] = InstrumentStep(
-                    strategy=self.name, symbol=symbol, ticker=sv.ticker_format.format(symbol=symbol),
+                    strategy=self.name, symbol=symbol, tickers=tickers_for(sv.rolls, symbol),
                     alpha=spec.build(setup.params, contract), contract=contract, gate=sv.coordinator,
                     orders=sv.router, ledger=sv.ledger, market=BookView(self.features, self.history, symbol),
                     model=bundle, exit_only=orphan, entry_reason=f"{spec.name}_entry",

@@ -15,7 +15,7 @@ class ExitReason(StrEnum):
     AUTO_CLOSE = "auto_close"
     DAILY_STOP = "daily_stop"  # the coordinator's daily stop flattens everything
     HALT_FLATTEN = "halt_flatten"  # an operator halted with --flatten
-    STRATEGY_FAILED = "strategy_failed"  # its worker failed and the configured choice is to exit
+    CONTRACT_ROLL = "contract_roll"  # the contract held stops being the traded one
 
     @classmethod
     def from_code(cls, code: int) -> ExitReason | None:

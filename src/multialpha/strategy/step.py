@@ -19,7 +19,7 @@ the ports differ.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 
@@ -33,16 +33,18 @@ from multialpha.domain import (
     make_intent_id,
 )
 from multialpha.strategy.alpha import Alpha, BarEvent
+from multialpha.strategy.exits import ExitReason
 from multialpha.strategy.ports import Gate, Ledger, MarketView, ModelFilter, OrderPort
 from multialpha.strategy.stats import InstrumentStats
+from multialpha.strategy.tickers import Tickers
 
 
 class InstrumentStep:
-    def __init__(self, *, strategy: str, symbol: str, ticker: str, alpha: Alpha, contract: ContractSpec,
+    def __init__(self, *, strategy: str, symbol: str, tickers: Tickers, alpha: Alpha, contract: ContractSpec,
                  gate: Gate, orders: OrderPort, ledger: Ledger, market: MarketView,
                  model: ModelFilter | None = None, exit_only: bool = False, entry_reason: str = "entry",
                  broker_stop_mult: float = 0.0, stats: InstrumentStats | None = None) -> None:
-        self.strategy, self.symbol, self.ticker = strategy, symbol, ticker
+        self.strategy, self.symbol, self.tickers = strategy, symbol, tickers
         self.alpha, self.contract = alpha, contract
         self.gate, self.orders, self.ledger, self.market = gate, orders, ledger, market
         self.model = model if alpha.params.use_ml_filter else None
@@ -63,10 +65,16 @@ class InstrumentStep:
         self.last_close = math.nan
         self.last_time: datetime | None = None
         self._exit_tried_at: datetime | None = None
+        self._last_day: date | None = None
+
+    @property
+    def _last_ticker(self) -> str:
+        return self.symbol if self._last_day is None else self.tickers.ticker(self._last_day)
 
     # -- the per-bar sequence -------------------------------------------------------------------
     def on_bar(self, bar: BarEvent) -> None:
         self.last_close, self.last_time = bar.close, bar.close_time
+        self._last_day = bar.trading_day
         if bar.historical:
             return
         if self.done_through is not None and bar.close_time <= self.done_through:
@@ -96,17 +104,24 @@ class InstrumentStep:
         if pos.bars_held < 0:  # restored after a restart: count this symbol's bars since the entry
             pos.bars_held = self.market.bars_since(pos.entry_time) - 1
         pos.bars_held += 1
+        pos.ticker = pos.ticker or self.tickers.ticker(bar.trading_day)
         self.gate.mark(self.strategy, self.symbol, bar.close, bar.close_time)
-        reason = (self.gate.flatten_reason(self.strategy) or pos.exit_pending
+        reason = (self.gate.flatten_reason(self.strategy) or pos.exit_pending or self._roll_reason(bar, pos)
                   or self.alpha.exit_reason(bar, pos))
         if reason is not None:
             self._exit(bar.close_time, bar.close, reason, bar.arrival_ns)
+
+    def _roll_reason(self, bar: BarEvent, pos: Position) -> str | None:
+        if self.tickers.rolls_after(bar) or pos.ticker != self.tickers.ticker(bar.trading_day):
+            return ExitReason.CONTRACT_ROLL.value
+        return None
 
     def _exit(self, when: datetime, price: float, reason: str, arrival_ns: int) -> None:
         pos = self.position
         assert pos is not None
         self._exit_tried_at = when
-        intent = self._intent(when, Action.EXIT, pos.quantity, price, pos.ml_score, reason)
+        intent = self._intent(when, Action.EXIT, pos.quantity, price, pos.ml_score, reason,
+                              ticker=pos.ticker or self._last_ticker)
         status = self.orders.submit(intent, arrival_ns=arrival_ns)
         if status is not OrderStatus.SENT:
             # An exit must happen: keep the position and send again on the next bar, whatever the
@@ -141,7 +156,7 @@ class InstrumentStep:
 
     # -- flat -----------------------------------------------------------------------------------
     def _consider_entry(self, bar: BarEvent) -> None:
-        if self.exit_only or not self.alpha.entry(bar):
+        if self.exit_only or not self.alpha.entry(bar) or self.tickers.rolls_after(bar):
             return
         st = self.stats
         st.signals += 1
@@ -171,8 +186,9 @@ class InstrumentStep:
         atr = self.market.atr()
         stop = self.alpha.stop_price(close, atr)
         quantity = int(self.alpha.params.quantity)
+        ticker = self.tickers.ticker(bar.trading_day)
         intent = self._intent(bar.close_time, Action.BUY, quantity, close, score, self.entry_reason,
-                              stop_loss=self._broker_stop(close, stop))
+                              ticker=ticker, stop_loss=self._broker_stop(close, stop))
         status = self.orders.submit(intent, arrival_ns=bar.arrival_ns)
         if status is OrderStatus.FAILED:
             self.gate.release(self.strategy, self.symbol)
@@ -183,7 +199,7 @@ class InstrumentStep:
         pos = Position(strategy=self.strategy, symbol=self.symbol, quantity=quantity, entry_price=close,
                        entry_time=bar.close_time, entry_intent_id=intent.intent_id, stop=stop,
                        target=self.alpha.target_price(close, atr), atr=atr, ml_score=score,
-                       features=features)
+                       features=features, ticker=ticker)
         self.gate.on_opened(self.strategy, self.symbol, price=close, quantity=quantity, when=bar.close_time)
         self.ledger.opened(pos)
         self.stats.entries += 1
@@ -199,10 +215,10 @@ class InstrumentStep:
         return round(math.floor(level / tick + 1e-9) * tick, 10)
 
     def _intent(self, when: datetime, action: Action, quantity: int, price: float, score: float | None,
-                reason: str, stop_loss: float | None = None) -> OrderIntent:
+                reason: str, *, ticker: str, stop_loss: float | None = None) -> OrderIntent:
         return OrderIntent(
             intent_id=make_intent_id(self.strategy, self.symbol, when, action),
-            strategy=self.strategy, symbol=self.symbol, ticker=self.ticker, action=action,
+            strategy=self.strategy, symbol=self.symbol, ticker=ticker, action=action,
             quantity=quantity, price=price, signal_time=when,
             ml_score=None if score is None or math.isnan(score) else score, reason=reason,
             stop_loss=stop_loss)

@@ -25,7 +25,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory, sample_bars) -> Path:
     (root / "data").mkdir()
     for s in SYMBOLS:
         write_bar_file(root / "data" / f"{s}.csv", sample_bars[s])
-    doc = {"runtime": {"contracts_path": str(CONTRACTS), "config_dir": "config", "data": {"reference_symbols": []}},
+    doc = {"runtime": {"contracts_path": str(CONTRACTS), "rolls_path": str(CONTRACTS.with_name("rolls.yml")),
+                       "config_dir": "config", "data": {"reference_symbols": []}},
            "portfolio": {"max_positions": 3},
            "strategies": {"ibs_t": {"broker_account": "${HOOK}", "starting_cash": 100000, "models_path": "models/ibs_t",
                                     "max_positions": 2, "daily_stop_loss": 2000, "instruments": list(SYMBOLS),
@@ -86,7 +87,6 @@ def test_the_daemon_trades_the_exported_file(searched: Path, workdir: Path, caps
 
 @pytest.mark.parametrize(("args", "fragment"), [
     (["optimize-portfolio", "--data", "{root}/nowhere", "--out", "{root}/x"], "nowhere"),
-    (["optimize-portfolio", "--data", "{root}/data", "--out", "{root}/x", "--split", "2023-13-01"], "--split"),
     (["optimize-portfolio", "--data", "{root}/data", "--out", "{root}/x", "--strategy", "nope"], "nope"),
     (["export-portfolio-config", "--search", "{root}/missing.json"], "run optimize-portfolio first"),
 ])
@@ -99,3 +99,12 @@ def test_bad_input_gives_one_line_naming_it_and_no_traceback(workdir: Path, caps
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert err.startswith("error: ") and fragment in err and err.count("\n") == 1
+
+
+def test_a_date_that_is_not_one_is_a_usage_error(workdir: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["optimize-portfolio", "--config", str(workdir / "config.yml"), "--data", str(workdir / "data"),
+              "--out", str(workdir / "x"), "--split", "2023-13-01"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "--split" in err and "Traceback" not in err

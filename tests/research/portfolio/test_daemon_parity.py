@@ -3,7 +3,8 @@
 The daemon's path: each (strategy, symbol) is an ``InstrumentStep`` with the real IBS rules and
 a real model bundle as its filter, gated by one ``PortfolioCoordinator``, driven bar time after
 bar time as the hub drives them (``runner/hub.py``): clock and day roll, every instrument with a
-bar (strategies in config order, symbols in list order), then the flatten sweep. The simulators
+bar (strategies in config order, symbols in list order), then the flatten sweep; contract months
+and rolls from the repository's roll schedule, as the daemon's. The simulators
 get only the candidate trades of each instrument (``signal_trades``) and the bars. With limits
 and daily stops that bind, both must show the same fills and the same daily P&L.
 """
@@ -27,15 +28,18 @@ from multialpha.clock import ManualClock
 from multialpha.features import compute_features
 from multialpha.models import ModelBundle, load_model_bundle, write_model_bundle
 from multialpha.portfolio import ACCOUNT, CoordinatorEvent, EventKind, PortfolioCoordinator
+from multialpha.rolls import load_rolls
 from multialpha.strategy.alpha import BarEvent
 from multialpha.strategy.ibs import IBS
 from multialpha.strategy.indicators import atr_series
 from multialpha.strategy.params import IbsParams
 from multialpha.strategy.step import InstrumentStep
+from multialpha.strategy.tickers import RollTickers
 
-from .conftest import SAMPLE_PARAMS, SAMPLE_SYMBOLS
+from .conftest import REPO, SAMPLE_PARAMS, SAMPLE_SYMBOLS
 
 FEATURES = ("ibs", "rsi2", "atr_z")
+ROLLS = load_rolls(REPO / "config" / "rolls.yml")
 PLAN = PortfolioPlan(
     (StrategyPlan("a", SAMPLE_SYMBOLS, max_positions=2, daily_stop_loss=1500.0),
      StrategyPlan("b", ("6E", "GC", "ES"), max_positions=2, daily_stop_loss=1000.0)),
@@ -73,7 +77,8 @@ def _daemon_path(bars, contracts, params, bundles) -> tuple[pd.DataFrame, list[f
     for strategy, symbol in PLAN.pairs():
         b = bars[symbol]
         market = ArrayMarket(atr_series(b), compute_features(b, FEATURES), FEATURES, b.close_ts)
-        step = InstrumentStep(strategy=strategy, symbol=symbol, ticker=symbol, alpha=IBS.build(params, contracts[symbol]),
+        step = InstrumentStep(strategy=strategy, symbol=symbol, tickers=RollTickers(ROLLS, symbol),
+                              alpha=IBS.build(params, contracts[symbol]),
                               contract=contracts[symbol], gate=coordinator, orders=RecordingOrders(), ledger=ledger,
                               market=market, model=bundles[symbol], entry_reason="ibs_entry")
         steps.append(step)
@@ -103,7 +108,8 @@ def test_simulators_fill_exactly_what_the_daemons_step_and_coordinator_fill(samp
     bundles = _bundles(sample_bars, tmp_path)
     expected_trades, expected_daily = _daemon_path(sample_bars, contracts, params, bundles)
 
-    candidates = {(st, s): signal_trades(sample_bars[s], IBS, params, contracts[s], strategy=st, model=bundles[s])
+    candidates = {(st, s): signal_trades(sample_bars[s], IBS, params, contracts[s], strategy=st, model=bundles[s],
+                                         tickers=RollTickers(ROLLS, s))
                   for st, s in PLAN.pairs()}
     inputs = PortfolioInputs(sample_bars, candidates, contracts)
     for result in (simulate_exact(inputs, PLAN), FastSimulator(inputs, PLAN).simulate(PLAN)):
@@ -115,6 +121,7 @@ def test_simulators_fill_exactly_what_the_daemons_step_and_coordinator_fill(samp
         assert list(result.daily_pnl) == expected_daily
     # The limits and stops did bind: the comparison covers them.
     assert (expected_trades[7] == "daily_stop").sum() >= 5
+    assert (expected_trades[7] == "contract_roll").sum() >= 1
     assert len(expected_trades) < sum(len(c) for c in candidates.values()) / 2
 
 
