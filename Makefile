@@ -28,6 +28,11 @@ demo: $(STAMP)
 	@test -d $(DEMO_DIR)/data || $(VENV)/bin/multialpha-research sample-data --out $(DEMO_DIR)/data
 	@test -d $(DEMO_DIR)/models || $(VENV)/bin/multialpha-research train-demo --data $(DEMO_DIR)/data \
 		--config config.multi_alpha.yml --out $(DEMO_DIR)/models --train-end 2024-07-01
+	$(VENV)/bin/multialpha-research optimize-portfolio --config config.multi_alpha.yml --data $(DEMO_DIR)/data \
+		--models $(DEMO_DIR)/models --out $(DEMO_DIR)/portfolio --start 2024-07-01 --split 2024-10-01 \
+		--daily-stop-loss 1500 3000 6000
+	$(VENV)/bin/multialpha-research export-portfolio-config --search $(DEMO_DIR)/portfolio/portfolio_search.json \
+		--config-dir $(DEMO_DIR)/config
 	$(VENV)/bin/multialpha demo --config config.multi_alpha.yml --workdir $(DEMO_DIR) --from 2024-07-01
 
 bench: $(STAMP)

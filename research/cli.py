@@ -98,6 +98,116 @@ def _add_import_bars(sub: argparse._SubParsersAction) -> None:
     i.set_defaults(func=_cmd_import_bars)
 
 
+def _print_metrics(rows: list[tuple[str, dict[str, object] | None]]) -> None:
+    from multialpha.research.portfolio.report import FIGURES
+
+    print(f"{'':28s}" + "".join(f"{label:>16s}" for label, _ in rows))
+    for key, label, pattern in FIGURES:
+        cells = []
+        for _, figures in rows:
+            value = None if figures is None else figures.get(key)
+            cells.append("n/a" if value is None else pattern.format(value))
+        print(f"{label:28s}" + "".join(f"{c:>16s}" for c in cells))
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from multialpha.research.portfolio.simulate import SimulateOptions, run_simulation
+
+    t0 = time.perf_counter()
+    opts = SimulateOptions(
+        config=Path(args.config), data=Path(args.data), models=_path(args.models), portfolio_dir=_path(args.portfolio_dir),
+        strategies=tuple(args.strategy or ()), max_positions=args.max_positions, daily_stop_loss=args.daily_stop_loss,
+        start=args.start, end=args.end, starting_capital_usd=args.capital, breach_level_usd=args.breach_level,
+        use_filter=not args.no_filter, out=_path(args.out))
+    result, metrics, notes = run_simulation(opts)
+    for note in notes:
+        print(note)
+    _print_metrics([("portfolio", metrics.to_dict())])
+    if opts.out is not None:
+        print(f"trades, daily P&L and daily stops written to {opts.out}")
+    print(f"simulated {len(result.daily_pnl)} trade dates in {time.perf_counter() - t0:.1f}s")
+    return 0
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    from multialpha.research.portfolio.greedy import Constraints, Objective, SearchSettings
+    from multialpha.research.portfolio.optimize import SEARCH_FILE, OptimizeOptions, optimize_portfolio
+
+    t0 = time.perf_counter()
+    settings = SearchSettings(
+        max_positions=tuple(args.max_positions), daily_stop_loss=tuple(args.daily_stop_loss or ()),
+        objective=Objective(args.objective), starting_capital_usd=args.capital,
+        constraints=Constraints(max_drawdown_usd=args.max_drawdown, breach_level_usd=args.breach_level,
+                                max_breach_events=args.max_breaches))
+    opts = OptimizeOptions(config=Path(args.config), data=Path(args.data), out=Path(args.out),
+                           models=_path(args.models), strategies=tuple(args.strategy or ()),
+                           symbols=tuple(args.symbols or ()), start=args.start, split=args.split, end=args.end,
+                           settings=settings, use_filter=not args.no_filter)
+    doc = optimize_portfolio(opts)
+    chosen = doc["chosen"]
+    print(f"searched {doc['trials']} portfolios; chosen: max_positions {chosen['max_positions']}, daily stop "
+          f"{chosen['daily_stop_loss'] or 'as configured'}")
+    for name, s in chosen["strategies"].items():
+        print(f"  {name}: {' '.join(s['symbols'])}")
+    _print_metrics([("in sample", doc["performance"]["in_sample"]),
+                    ("out of sample", doc["performance"].get("out_of_sample"))])
+    print(f"wrote {Path(args.out) / SEARCH_FILE} and {Path(args.out) / 'report.md'} in "
+          f"{time.perf_counter() - t0:.1f}s")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from multialpha.research.portfolio.export import export_portfolio_files
+
+    for path in export_portfolio_files(Path(args.search), Path(args.config_dir), strategies=tuple(args.strategy or ())):
+        print(f"wrote {path}")
+    return 0
+
+
+def _path(value: str | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+def _add_portfolio_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", default="config.multi_alpha.yml", help="the daemon's config file")
+        p.add_argument("--data", required=True, help="directory of <SYMBOL>.csv/.parquet bar files")
+        p.add_argument("--models", help="models directory (bundles in MODELS/<strategy>/); default: each "
+                                        "strategy's models_path")
+        p.add_argument("--strategy", action="append", help="only this strategy (repeatable); default: all enabled")
+        p.add_argument("--no-filter", action="store_true", help="every signal of the rules, bundles not used")
+        p.add_argument("--capital", type=float, default=100_000.0, help="starting capital in USD (CAGR, drawdown %%)")
+        p.add_argument("--breach-level", type=float, default=6_000.0, help="drawdown in USD counted as a breach event")
+        p.add_argument("--start", type=date.fromisoformat, help="first trade date used (YYYY-MM-DD)")
+        p.add_argument("--end", type=date.fromisoformat, help="first trade date no longer used (YYYY-MM-DD)")
+
+    s = sub.add_parser("simulate", help="trade one portfolio with the daemon's step and coordinator")
+    common(s)
+    s.add_argument("--portfolio-dir", help="read portfolio_optimization_<strategy>.json files from here")
+    s.add_argument("--max-positions", type=int, help="override every strategy's max_positions")
+    s.add_argument("--daily-stop-loss", type=float, help="override every strategy's daily stop (USD)")
+    s.add_argument("--out", help="write trades.csv, daily_pnl.csv and daily_stops.csv here")
+    s.set_defaults(func=_cmd_simulate)
+
+    o = sub.add_parser("optimize-portfolio", help="greedy search of symbols, max_positions and daily stop")
+    common(o)
+    o.add_argument("--out", required=True, help="directory for portfolio_search.json and the report")
+    o.add_argument("--symbols", nargs="+", help="search these symbols for every strategy (default: its instruments)")
+    o.add_argument("--split", type=date.fromisoformat, help="first out-of-sample trade date (default: after 70%% of the trade dates)")
+    o.add_argument("--max-positions", type=int, nargs="+", default=list(range(1, 11)), help="grid (default 1..10)")
+    o.add_argument("--daily-stop-loss", type=float, nargs="+", help="grid in USD (default: each strategy's own)")
+    o.add_argument("--objective", choices=("sharpe", "sortino", "cagr", "net_pnl"), default="sharpe")
+    o.add_argument("--max-drawdown", type=float, default=9_000.0, help="max drawdown must stay below (USD)")
+    o.add_argument("--max-breaches", type=int, default=2, help="most drawdowns beyond --breach-level allowed")
+    o.set_defaults(func=_cmd_optimize)
+
+    e = sub.add_parser("export-portfolio-config", help="write config/portfolio_optimization_<strategy>.json")
+    e.add_argument("--search", required=True, help="portfolio_search.json written by optimize-portfolio")
+    e.add_argument("--config-dir", default="config", help="the daemon's runtime.config_dir")
+    e.add_argument("--strategy", action="append", help="only this strategy (repeatable); default: every chosen one")
+    e.set_defaults(func=_cmd_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="multialpha-research", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -120,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=11)
     t.set_defaults(func=_cmd_train_demo)
     _add_import_bars(sub)
+    _add_portfolio_commands(sub)
     return p
 
 
@@ -129,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except MultialphaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except (ValueError, OSError) as exc:  # inputs refused below the commands: still one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
 

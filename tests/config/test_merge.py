@@ -103,9 +103,9 @@ def test_resolve_when_portfolio_file_present_then_it_sets_symbols_and_limits_wit
     [resolved] = resolve_strategies(load_app_config(write_config(doc), env=env))
     source = "config/portfolio_optimization_ibs_a.json"
     assert resolved.symbols == ("6A", "CL", "ES")
-    assert resolved.symbols_source == source
-    assert resolved.max_positions == Sourced(3, source)
-    assert resolved.daily_stop_loss == Sourced(2500.0, source)
+    assert resolved.symbols_source == f"{source}: symbols"
+    assert resolved.max_positions == Sourced(3, f"{source}: max_positions")
+    assert resolved.daily_stop_loss == Sourced(2500.0, f"{source}: daily_stop_loss")
     assert resolved.portfolio_file == tmp_path / source
     assert resolved.notes == (
         f"ibs_a: instruments in config.multi_alpha.yml overridden by {source}: added CL, ES; removed 6B",

@@ -98,3 +98,46 @@ def test_when_portfolio_file_has_optional_fields_then_they_are_kept(
     assert loaded is not None
     assert loaded.expected_performance == {"sharpe": 1.4, "max_drawdown_usd": 12000}
     assert (loaded.optimization_date, loaded.optimization_method) == ("2024-06-30", "greedy")
+
+
+EXPORTED = {"strategy": "ibs_a",
+            "portfolio_constraints": {"max_positions": 2, "daily_stop_loss": 1800.0, "symbols": ["6B", "6A"]},
+            "expected_performance": {"in_sample": {"sharpe": 1.9, "max_drawdown_usd": 4100.0},
+                                     "out_of_sample": {"sharpe": 0.7, "max_drawdown_usd": 5200.0}},
+            "optimization_date": "2025-01-31", "method": "greedy", "data_range": {"start": "2023-01-03"},
+            "trials": 812, "search": {"objective": "sharpe"}}
+
+
+def test_when_portfolio_file_has_the_exported_shape_then_its_constraints_apply_and_name_their_key(
+        write_config: Any, doc: dict[str, Any], env: dict[str, str], tmp_path: Path) -> None:
+    _write(tmp_path, PORTFOLIO_FILE, EXPORTED)
+    [resolved] = resolve_strategies(load_app_config(write_config(doc), env=env))
+    assert resolved.symbols == ("6B", "6A")  # the file's order: the order entries are decided in
+    assert resolved.symbols_source == f"{PORTFOLIO_FILE}: portfolio_constraints.symbols"
+    assert (resolved.max_positions.value, resolved.max_positions.source) == (
+        2, f"{PORTFOLIO_FILE}: portfolio_constraints.max_positions")
+    assert (resolved.daily_stop_loss.value, resolved.daily_stop_loss.source) == (
+        1800.0, f"{PORTFOLIO_FILE}: portfolio_constraints.daily_stop_loss")
+    assert resolved.portfolio is not None
+    assert resolved.portfolio.summary() == (
+        "optimized 2025-01-31 by greedy; data start 2023-01-03; 812 portfolios tried; in-sample Sharpe 1.90, "
+        "max drawdown 4,100 USD; out-of-sample Sharpe 0.70, max drawdown 5,200 USD")
+
+
+@pytest.mark.parametrize(("content", "key", "fragment"), [
+    pytest.param({**EXPORTED, "symbols": ["6A"]}, "symbols", "mixes the two shapes", id="both shapes"),
+    pytest.param({**EXPORTED, "portfolio_constraints": {"max_positions": 0, "daily_stop_loss": 900, "symbols": ["6A"]}},
+                 "portfolio_constraints.max_positions", "greater than or equal to 1", id="bad limit"),
+    pytest.param({**EXPORTED, "portfolio_constraints": {"daily_stop_loss": 900, "symbols": ["6A"]}},
+                 "portfolio_constraints.max_positions", "required key is missing", id="missing limit"),
+    pytest.param({**EXPORTED, "strategy": "ibs_b"}, "strategy", "not 'ibs_a'", id="another strategy's file"),
+    pytest.param({**EXPORTED, "sharpe": 3}, "sharpe", "unknown key", id="unknown key"),
+])
+def test_when_exported_portfolio_file_invalid_then_error_names_file_and_json_key(
+        write_config: Any, doc: dict[str, Any], env: dict[str, str], tmp_path: Path, content: Any,
+        key: str, fragment: str) -> None:
+    _write(tmp_path, PORTFOLIO_FILE, content)
+    error = _resolve_error(write_config, doc, env)
+    assert error.file == PORTFOLIO_FILE
+    assert error.key == key
+    assert fragment in str(error)

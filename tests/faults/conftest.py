@@ -58,7 +58,7 @@ class Market:
         """A config in ``root`` with its own state store; URLs come from the environment."""
         root.mkdir(parents=True, exist_ok=True)
         runtime = {
-            "mode": "replay", "contracts_path": str(CONTRACTS), "rolls_path": str(CONTRACTS.with_name("rolls.yml")),
+            "mode": "replay", "contracts_path": str(CONTRACTS), "rolls_path": str(CONTRACTS.with_name("rolls.yml")), "health": {"port": 0},
             "state_path": str(root / "state" / "multialpha.sqlite"),
             "data": {"source": "replay", "path": str(self.data_dir), "warmup_bars": WARMUP_BARS,
                      "reference_symbols": list(REFS), "start": LIVE_FROM.isoformat(),

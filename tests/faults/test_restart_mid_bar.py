@@ -86,7 +86,7 @@ def _write_setup(root: Path, bars: Mapping[str, Sequence], strategies: Mapping[s
                             "max_positions": spec.get("max_positions", 10),
                             "daily_stop_loss": spec.get("daily_stop_loss", 1_000_000),
                             "instruments": spec["instruments"], "strategy_params": PARAMS}
-    doc = {"runtime": {"mode": "replay", "contracts_path": str(CONTRACTS), "rolls_path": str(CONTRACTS.with_name("rolls.yml")),
+    doc = {"runtime": {"mode": "replay", "contracts_path": str(CONTRACTS), "rolls_path": str(CONTRACTS.with_name("rolls.yml")), "health": {"port": 0},
                        "state_path": str(root / "state" / "multialpha.sqlite"),
                        "data": {"source": "replay", "path": str(data), "warmup_bars": 3, "reference_symbols": []},
                        "webhook": {"timeout_secs": 10.0, "max_attempts": 1, "max_retry_wait_secs": 0.1}},

@@ -101,7 +101,7 @@ def make_setup(tmp_path: Path, sink: WebhookSink) -> MakeSetup:
                 "daily_stop_loss": spec.get("daily_stop_loss", 1_000_000),
                 "instruments": list(spec["instruments"]), "strategy_params": dict(spec.get("params", {})),
             }
-        rt: dict[str, Any] = {"mode": "replay", "contracts_path": str(CONTRACTS), "rolls_path": str(ROLLS),
+        rt: dict[str, Any] = {"mode": "replay", "contracts_path": str(CONTRACTS), "rolls_path": str(ROLLS), "health": {"port": 0},
                               "state_path": str(tmp_path / "state" / "multialpha.sqlite"),
                               "data": {"source": "replay", "path": str(data), "warmup_bars": 0,
                                        "reference_symbols": []},

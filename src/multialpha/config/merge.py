@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from multialpha.config.problems import did_you_mean
 from multialpha.config.schema import AppConfig, StrategyConfig
 from multialpha.config.strategy_files import (
+    PortfolioOptimization,
     instrument_params_path,
     load_instrument_params,
     load_portfolio_optimization,
@@ -118,6 +119,7 @@ class ResolvedStrategy:
     instrument_params_source: str | None
     portfolio_file: Path | None
     notes: tuple[str, ...]  # disagreements and warnings to report at start-up
+    portfolio: PortfolioOptimization | None = None  # the portfolio file's contents, when there is one
 
     def param_layers(self, symbol: str) -> list[tuple[str, Mapping[str, Any]]]:
         """The configured layers for one instrument, lowest first; the bundle layer goes after them."""
@@ -153,7 +155,7 @@ def _resolve(name: str, s: StrategyConfig, cfg: AppConfig) -> ResolvedStrategy:
 
     portfolio_path = portfolio_file_path(cfg.runtime.config_dir, name)
     portfolio_shown = display_path(portfolio_path, cfg.base_dir)
-    portfolio = load_portfolio_optimization(portfolio_path, shown=portfolio_shown)
+    portfolio = load_portfolio_optimization(portfolio_path, shown=portfolio_shown, strategy=name)
     if portfolio is not None:
         notes.extend(_symbol_notes(name, s.instruments, portfolio.symbols, cfg_name, portfolio_shown))
         for key, ours, theirs in (("max_positions", s.max_positions, portfolio.max_positions),
@@ -161,9 +163,10 @@ def _resolve(name: str, s: StrategyConfig, cfg: AppConfig) -> ResolvedStrategy:
             if not math.isclose(ours, theirs):
                 notes.append(f"{name}: {key} {_number(ours)} in {cfg_name} overridden by "
                              f"{_number(theirs)} from {portfolio_shown}")
-        symbols, symbols_source = portfolio.symbols, portfolio_shown
-        max_positions = Sourced(portfolio.max_positions, portfolio_shown)
-        daily_stop_loss = Sourced(float(portfolio.daily_stop_loss), portfolio_shown)
+        symbols, symbols_source = portfolio.symbols, f"{portfolio_shown}: {portfolio.key('symbols')}"
+        max_positions = Sourced(portfolio.max_positions, f"{portfolio_shown}: {portfolio.key('max_positions')}")
+        daily_stop_loss = Sourced(float(portfolio.daily_stop_loss),
+                                  f"{portfolio_shown}: {portfolio.key('daily_stop_loss')}")
 
     params_path = instrument_params_path(cfg.runtime.config_dir, name)
     params_shown = display_path(params_path, cfg.base_dir)
@@ -185,7 +188,7 @@ def _resolve(name: str, s: StrategyConfig, cfg: AppConfig) -> ResolvedStrategy:
         instrument_params=instrument_params if instrument_params is not None else MappingProxyType({}),
         instrument_params_source=params_shown if instrument_params is not None else None,
         portfolio_file=portfolio_path if portfolio is not None else None,
-        notes=tuple(notes))
+        notes=tuple(notes), portfolio=portfolio)
 
 
 def _symbol_notes(name: str, ours: Sequence[str], theirs: Sequence[str], cfg_name: str,

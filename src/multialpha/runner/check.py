@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import TextIO
 
 from multialpha.calendar import trading_day
-from multialpha.config import AppConfig, ResolvedStrategy, load_app_config, redact_url, resolve_strategies
+from multialpha.config import (
+    AppConfig,
+    ResolvedStrategy,
+    display_path,
+    load_app_config,
+    redact_url,
+    resolve_strategies,
+)
 from multialpha.config.schema import DataSource
 from multialpha.contracts import ContractSpec, load_contracts, require
 from multialpha.errors import MultialphaError
@@ -123,6 +130,8 @@ def _strategy(r: _Report, cfg: AppConfig, s: ResolvedStrategy, contracts: dict[s
     r.say(f"  symbols          {' '.join(s.symbols)}   <- {s.symbols_source}")
     r.say(f"  max_positions    {s.max_positions.value}   <- {s.max_positions.source}")
     r.say(f"  daily_stop_loss  {s.daily_stop_loss.value}   <- {s.daily_stop_loss.source}")
+    if s.portfolio is not None and s.portfolio_file is not None:
+        r.say(f"  portfolio file   {display_path(s.portfolio_file, cfg.base_dir)}: {s.portfolio.summary()}")
     r.say(f"  broker stop      {'none' if s.broker_stop_mult == 0 else f'{s.broker_stop_mult:g} x the stop distance'}")
     for note in (*s.notes, *missing_bundles(s).values()):
         r.say(f"  note: {note}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from datetime import date
 from pathlib import Path
 from typing import TextIO
@@ -20,14 +21,23 @@ from multialpha.runner.summary import format_summary
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
 
 
+def free_local_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def demo_environment(config: Path, workdir: Path, sink_url: str) -> dict[str, str]:
-    """The environment the demo runs with: sample data, demo models, a scratch state file and
-    every strategy's webhook pointed at the local sink (``<sink>/<strategy>``)."""
+    """The environment the demo runs with: sample data, demo models, the demo's portfolio files
+    (``<workdir>/config``), a scratch state file and every strategy's webhook pointed at the
+    local sink (``<sink>/<strategy>``)."""
     env = dict(os.environ)
     env.setdefault("MULTIALPHA_DATA", str(workdir / "data"))
     env.setdefault("MULTIALPHA_MODELS", str(workdir / "models"))
+    env.setdefault("MULTIALPHA_CONFIG_DIR", str(workdir / "config"))  # the demo's exported portfolio files
     env["MULTIALPHA_STATE"] = str(workdir / "state" / "multialpha.sqlite")
     env["DISCORD_WEBHOOK_URL"] = ""
+    env.setdefault("MULTIALPHA_HEALTH_PORT", str(free_local_port()))  # never collides with a service
     doc = yaml.safe_load(config.read_text()) or {}
     for name, raw in (doc.get("strategies") or {}).items():
         m = _VAR.search(str((raw or {}).get("broker_account", "")))
