@@ -1,12 +1,14 @@
-"""Decision latency inside the running daemon: bar arrival to outbox, and to the webhook POST done.
+"""Decision latency inside the running daemon: bar arrival to the order committed in the outbox,
+and to the webhook POST done (by its webhook's background sender).
 
 The repo's config (ibs_a and ibs_b, 10 symbols each) replays deterministic sample bars with demo
 bundles trained into a temp dir by the demo's own functions, against a local webhook sink. For
 every order the arrival time of the bar group that produced it (``inbox.current.arrived_ns``,
 stamped by the hub when it releases the bar time) is read by an ``on_routed`` observer, which
-runs inside the router's submit, so the worker is still on that group. Baseline, measured in the
-same run: the same replay with every bundle scoring through scikit-learn's ``predict_proba`` at
-``n_jobs=-1``.
+runs inside the router's submit, so the worker is still on that group; an ``on_delivered``
+observer adds when the sender read the committed row (the decision's transaction is durable
+then) and when the POST was done. Baseline, measured in the same run: the same replay with every
+bundle scoring through scikit-learn's ``predict_proba`` at ``n_jobs=-1``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from multialpha.config import load_app_config
 from multialpha.contracts import load_contracts
 from multialpha.domain import OrderStatus
 from multialpha.execution.router import Routed
+from multialpha.execution.sender import Delivered
 from multialpha.execution.sink import read_sink_log
 from multialpha.features import REQUIRED_HISTORY_BARS, FeatureBook
 from multialpha.feeds.replay_files import load_symbols
@@ -97,11 +100,13 @@ class Sample(NamedTuple):
 
 
 class LatencyLog:
-    """``on_routed`` observer: pairs each order with the arrival time of the group that made it."""
+    """``on_routed`` observer: pairs each order with the arrival time of the group that made it;
+    ``delivered`` completes it with the commit (the sender reading the row) and the POST."""
 
     def __init__(self) -> None:
         self.runner: MultiAlphaRunner | None = None
-        self.samples: list[Sample] = []
+        self._routed: dict[str, tuple[Routed, int, int]] = {}
+        self._delivered: dict[str, Delivered] = {}
         self.problems: list[str] = []
 
     def __call__(self, routed: Routed) -> None:
@@ -113,23 +118,36 @@ class LatencyLog:
         if group is None or group.close_time != intent.signal_time:
             self.problems.append(f"{intent.intent_id}: not the worker's current bar group")
             return
-        if routed.result.status is not OrderStatus.SENT:
-            self.problems.append(f"{intent.intent_id}: {routed.result.status}")
-        self.samples.append(Sample(intent.strategy, intent.action.value, intent.intent_id, group.seq,
-                                   trading_day(intent.signal_time), group.arrived_ns, routed.outbox_ns,
-                                   routed.done_ns, routed.arrival_ns or group.arrived_ns,
-                                   routed.submitted_ns or routed.outbox_ns))
+        self._routed[intent.intent_id] = (routed, group.seq, group.arrived_ns)
+
+    def delivered(self, done: Delivered) -> None:
+        if done.row.status is not OrderStatus.SENT:
+            self.problems.append(f"{done.row.intent_id}: {done.row.status}")
+        self._delivered[done.row.intent_id] = done
+
+    @property
+    def samples(self) -> list[Sample]:
+        out = []
+        for intent_id, (routed, seq, arrived_ns) in self._routed.items():
+            done = self._delivered.get(intent_id)
+            if done is None:
+                continue
+            intent = routed.intent
+            out.append(Sample(intent.strategy, intent.action.value, intent_id, seq, trading_day(intent.signal_time),
+                              arrived_ns, done.read_ns, done.done_ns, routed.arrival_ns or arrived_ns,
+                              routed.submitted_ns or routed.outbox_ns))
+        return out
 
 
 class SklearnRunner(MultiAlphaRunner):
     """The daemon with every bundle scoring through ``predict_proba`` at ``n_jobs=-1``."""
 
-    def prepare(self) -> list[StrategyWorker]:
-        ready = super().prepare()
+    def prepare(self, *, held: bool = False) -> list[StrategyWorker]:
+        ready = super().prepare(held=held)
         for worker in ready:
-            for ctx in worker.contexts.values():
-                if ctx.bundle is not None:
-                    ctx.bundle = sklearn_bundle(ctx.bundle, n_jobs=-1)
+            for step in worker.steps.values():
+                if isinstance(step.model, ModelBundle):
+                    step.model = sklearn_bundle(step.model, n_jobs=-1)
         return ready
 
 
@@ -217,7 +235,7 @@ def replay(inputs: Inputs, config: Path, name: str, end: date,
         env.update(MULTIALPHA_DATA=str(inputs.data), MULTIALPHA_MODELS=str(inputs.models),
                    MULTIALPHA_STATE=str(workdir / "state" / "multialpha.sqlite"))
         runner = runner_class(load_app_config(config, env=env), options=RunOptions(start=REPLAY_START, end=end),
-                              on_routed=log)
+                              on_routed=log, on_delivered=log.delivered)
         log.runner = runner
         report = runner.run()
         received = len(read_sink_log(Path(sink_dir) / "webhooks.jsonl"))
@@ -330,7 +348,7 @@ def run() -> dict[str, Any]:
          "p50 us", "p99 us"],
         [["deciding: rules, features, forest, coordinator, the intent", len(compiled), t_decide.p50_us,
           t_decide.p99_us],
-         ["the router: payload and the outbox commit (one SQLite WAL transaction, fsynced before the POST)",
+         ["the outbox row and the fill, committed together (one SQLite WAL transaction, fsynced before the POST)",
           len(compiled), t_commit.p50_us, t_commit.p99_us],
          ["both: to the outbox", len(compiled), s_full.p50_us, s_full.p99_us],
          ["the disk alone, same run: a 4 KiB write + fdatasync, no SQLite", disk.calls, disk.p50_us, disk.p99_us]])
@@ -351,7 +369,7 @@ def run() -> dict[str, Any]:
                f"{ratio(s_b.p50_us, s_c.p50_us)}, p99 {ratio(s_b.p99_us, s_c.p99_us)} faster "
                f"({'the same orders in both replays' if same_orders else 'NOT the same orders'}). "
                f"From the hub releasing the bar time (which adds the instruments and workers stepped before "
-               f"the deciding strategy, and their POSTs) p50 is {full_out.p50_us / 1e3:,.1f} ms and p99 "
+               f"the deciding strategy, and their commits) p50 is {full_out.p50_us / 1e3:,.1f} ms and p99 "
                f"{full_out.p99_us / 1e3:,.1f} ms.")
     print(verdict)
     note = "\n\n".join([
@@ -364,7 +382,7 @@ def run() -> dict[str, Any]:
         "**Scaling.** Latency does not grow with years of data: features update in O(1) per bar "
         f"and the forest is fixed, so {stages.history_line} Month by month in "
         f"the compiled replay: {by_month(compiled)}. It grows with the work queued ahead of an order in "
-        "its bar time: the other instruments' features and POSTs in the same worker step, and every "
+        "its bar time: the other instruments' features and commits in the same worker step, and every "
         "worker the hub steps before it (workers take a bar time one after the other). Trees cost about "
         "trees x depth in the compiled kernel (see the forest benchmark), a few microseconds at the demo's "
         "150 trees x depth 6, so they do not matter next to the features. Measured over "
@@ -449,8 +467,9 @@ class Stages(NamedTuple):
                 f"committed. A first entry takes {entry:.1f} ms: the floor plus one feature row "
                 f"({self.features.p50_us:.1f} us) and the compiled forest's score ({self.compiled.p50_us:.1f} us), "
                 "both negligible next to the outbox commit (an fsync) and Backtrader's step. An order behind "
-                f"another in the same step waits {queued:.1f} ms, because each earlier order's POST "
-                f"({posted:.1f} ms here) and its ledger writes run inside the step; and ibs_b's orders wait "
+                f"another in the same step waits {queued:.1f} ms, because each earlier order's commit (its fsync) "
+                f"runs inside the step, while its POST ({posted:.1f} ms here) runs on the webhook's sender "
+                "thread and delays no decision; and ibs_b's orders wait "
                 f"{b:.1f} ms against ibs_a's {a:.1f} ms, because the hub steps the workers one after the other. "
                 f"sklearn at n_jobs=-1 adds {self.sklearn_all.p50_us / 1e3:.0f} ms per signal scored, and "
                 "every order queued behind that signal pays it too.")

@@ -50,3 +50,32 @@ def test_unordered_or_repeated_starts_are_refused() -> None:
     m = _minutes([1, 1])
     with pytest.raises(ValueError, match="strictly increasing"):
         aggregate_hourly(m["ts"], m["open"], m["high"], m["low"], m["close"], m["volume"])
+
+
+def test_batch_aggregation_equals_the_live_feeds_streaming_aggregator_on_the_same_minutes() -> None:
+    # import-bars aggregates vendor floats in one pass; the live feed aggregates DBN's fixed-point
+    # records one at a time (HourlyAggregator): the same minutes must give the same hourly bars.
+    from decimal import Decimal
+
+    from multialpha.feeds.hourly import HourlyAggregator
+
+    rng = np.random.default_rng(3)
+    start = 1_710_252_000 * 1_000_000_000  # 2024-03-12 14:00 UTC
+    minutes = sorted(int(m) for m in rng.choice(180, size=120, replace=False))  # gaps, some hours thin
+    ts = np.array([start + m * 60_000_000_000 for m in minutes], dtype=np.int64)
+    close = 5000 + np.cumsum(rng.integers(-3, 4, len(ts))) * 0.25
+    open_ = np.r_[close[0], close[:-1]]
+    high = np.maximum(open_, close) + rng.integers(0, 3, len(ts)) * 0.25
+    low = np.minimum(open_, close) - rng.integers(0, 3, len(ts)) * 0.25
+    volume = rng.integers(1, 50, len(ts)).astype(np.float64)
+    batch = aggregate_hourly(ts, open_, high, low, close, volume)
+
+    agg = HourlyAggregator({"ES": 0.25})
+    fixed = [[int(Decimal(repr(float(p))) * 1_000_000_000) for p in col] for col in (open_, high, low, close)]
+    hours = [h for i in range(len(ts)) for h in agg.add("ES", int(ts[i]), fixed[0][i], fixed[1][i], fixed[2][i],
+                                                        fixed[3][i], int(volume[i]))]
+    hours += agg.flush()
+    assert [h.ts_ns for h in hours] == batch.ts.tolist()
+    assert [tuple(h.bars["ES"]) for h in hours] == [
+        (o, h, lo, c, v) for o, h, lo, c, v in zip(batch.open, batch.high, batch.low, batch.close, batch.volume,
+                                                    strict=True)]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from multialpha.errors import StateError
-from multialpha.state import APPLICATION_ID, SCHEMA_VERSION, StateStore
+from multialpha.state import APPLICATION_ID, SCHEMA_VERSION, StateStore, TradingState
 from multialpha.state.migrations import Migration, current_version, split_statements, upgrade
 
 
@@ -196,3 +196,13 @@ def test_upgrade_when_plan_out_of_order_then_value_error(tmp_path: Path) -> None
     with pytest.raises(ValueError, match="ascending"):
         upgrade(conn, tmp_path / "x.sqlite", lambda: "", None, plan)
     conn.close()
+
+
+def test_open_when_commits_not_synced_then_normal_sync_and_sync_puts_them_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    with StateStore.open(path, synced_commits=False) as store:
+        assert store.db.pragma("synchronous") == 1  # NORMAL: a commit does not wait for the disk
+        store.halts.set("account", TradingState.HALTED, "test", "desk")
+        store.sync()  # what a sender does before a POST
+        with StateStore.open(path, create=False, read_only=True) as other:
+            assert other.halts.state("account") is TradingState.HALTED

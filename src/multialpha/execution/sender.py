@@ -32,6 +32,7 @@ class Delivered:
     row: OutboxRecord  # as it stands after the delivery (status, attempts, http_status, detail)
     result: DeliveryResult
     queued_ns: int  # perf_counter_ns when it was handed to the sender
+    read_ns: int  # perf_counter_ns when the sender read the committed row (its transaction is durable)
     done_ns: int
 
 
@@ -91,14 +92,17 @@ class OutboxSender:
 
     def _deliver(self, intent_id: str, queued_ns: int) -> None:
         row = self._store.outbox.get(intent_id)
+        read_ns = time.perf_counter_ns()
         if row is None or row.status is not OrderStatus.PENDING:
             return  # rolled back with its decision, or settled meanwhile: nothing to send
         attempts = row.attempts + 1
-        # Committed before the POST: a crash from here on leaves the row "in flight", never resent.
+        # Committed, and on disk with the decision that made the row, before the POST: a crash
+        # from here on leaves the row "in flight", never sent again.
         self._store.outbox.mark(intent_id, OrderStatus.PENDING, attempts=attempts)
+        self._store.sync()
         result = self._client.deliver(self._url, row.payload, label=self._label)
         done = self._store.outbox.mark(intent_id, result.status, http_status=result.http_status,
                                        detail=result.detail, attempts=attempts - 1 + result.attempts)
         log.info("order.delivered intent=%s status=%s attempts=%d http=%s", intent_id, result.status,
                  done.attempts, result.http_status)
-        self._on_delivered(Delivered(done, result, queued_ns, time.perf_counter_ns()))
+        self._on_delivered(Delivered(done, result, queued_ns, read_ns, time.perf_counter_ns()))

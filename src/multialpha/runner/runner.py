@@ -200,7 +200,8 @@ class MultiAlphaRunner:
         check_mode(self.cfg)
         lock = DaemonLock(self.cfg.runtime.state_path)
         lock.acquire()
-        store = StateStore.open(self.cfg.runtime.state_path)
+        # Commits need not wait for the disk: the senders sync it before every POST.
+        store = StateStore.open(self.cfg.runtime.state_path, synced_commits=False)
         try:
             # An order's outbox commit must not pay for folding the WAL into the store: that
             # happens between bar times, once the WAL has grown to WAL_CHECKPOINT_BYTES.

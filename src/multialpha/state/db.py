@@ -1,9 +1,12 @@
 """The store's one SQLite connection: opening checks, pragmas, locking, short transactions.
 
-Durability over speed: the file is in WAL mode with ``synchronous=FULL``, so every commit is
-fsynced to the WAL before ``COMMIT`` returns. A committed outbox row or position therefore
-survives a power cut, not only a process crash; the cost is one fsync per write transaction,
-which is small next to a webhook round trip.
+Durability where it matters: the file is in WAL mode. By default (``synchronous=FULL``) every
+commit is fsynced to the WAL before ``COMMIT`` returns. The daemon opens it with
+``synced_commits=False`` (``synchronous=NORMAL``): a commit is handed to the operating system at
+once (it survives the process dying, ``kill -9`` included) and reaches the disk when ``sync()``
+fsyncs the WAL, which the order senders do before every POST. So no order leaves before its
+decision is on disk, and no decision waits for the disk: a power cut can only lose decisions
+whose orders never left, made again when their bar time is processed again.
 
 One connection is shared by every thread of the process and guarded by a re-entrant lock;
 each write is one short ``BEGIN IMMEDIATE`` transaction (nested writes become savepoints), so
@@ -86,12 +89,12 @@ def _connect(path: Path, *, timeout_secs: float, must_exist: bool) -> sqlite3.Co
     return conn
 
 
-def _set_pragmas(conn: sqlite3.Connection, path: Path) -> None:
+def _set_pragmas(conn: sqlite3.Connection, path: Path, synchronous: str = "FULL") -> None:
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         raise StateError(f"state store {path}: cannot switch to WAL mode (got {mode!r}); "
                          "put the store on a local filesystem")
-    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute(f"PRAGMA synchronous = {'NORMAL' if synchronous == 'NORMAL' else 'FULL'}")
     conn.execute("PRAGMA foreign_keys = ON")
 
 
@@ -232,7 +235,7 @@ class Database:
 
     @classmethod
     def open(cls, path: Path, *, create: bool, busy_timeout_secs: float,
-             now_text: Callable[[], str], read_only: bool = False) -> Database:
+             now_text: Callable[[], str], read_only: bool = False, synced_commits: bool = True) -> Database:
         """``read_only``: verify and read without writing anything (no migration, no pragma
         change), for ``multialpha check``."""
         if not os.path.lexists(path):
@@ -249,7 +252,7 @@ class Database:
             raise map_error(path, exc, "opening") from exc
         try:
             _check_identity(conn, path)
-            _set_pragmas(conn, path)
+            _set_pragmas(conn, path, "FULL" if synced_commits else "NORMAL")
             migrations.upgrade(
                 conn, path, now_text,
                 before=lambda old: backup_connection(conn, path.with_name(f"{path.name}.v{old}.bak")),
@@ -373,6 +376,22 @@ class Database:
             except sqlite3.Error as exc:
                 raise map_error(self.path, exc, "checkpointing the WAL") from exc
         return int(pages), int(copied)
+
+    def sync(self) -> None:
+        """Make every commit so far durable (fsync the WAL): with ``synced_commits=False`` a
+        commit reaches the operating system at once (it survives the process dying) and the disk
+        here. Holds the lock, so no transaction is half-written when the file is synced."""
+        with self._locked():
+            try:
+                fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+            except FileNotFoundError:  # folded into the store file, which a checkpoint syncs
+                return
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                raise StateError(f"state store {self.path}: syncing the WAL to disk failed ({exc})") from exc
+            finally:
+                os.close(fd)
 
     def pragma(self, name: str, value: int | str | None = None) -> Any:
         """Read (or set, for this connection) one pragma; for diagnostics and tests."""

@@ -43,7 +43,7 @@ class StateStore:
         self.bars = BarRepo(db, now)
 
     @classmethod
-    def open(cls, path: Path | str, *, create: bool = True, read_only: bool = False,
+    def open(cls, path: Path | str, *, create: bool = True, read_only: bool = False, synced_commits: bool = True,
              busy_timeout_secs: float = DEFAULT_BUSY_TIMEOUT_SECS, clock: Clock | None = None) -> StateStore:
         """Open (or, with ``create``, create) the store; the same path after a clean stop or a crash.
 
@@ -52,7 +52,8 @@ class StateStore:
         """
         chosen = clock or SystemClock()
         db = Database.open(Path(path), create=create, busy_timeout_secs=busy_timeout_secs,
-                           now_text=lambda: utc_text(chosen.now(), field="clock.now()"), read_only=read_only)
+                           now_text=lambda: utc_text(chosen.now(), field="clock.now()"), read_only=read_only,
+                           synced_commits=synced_commits)
         return cls(db, chosen)
 
     @property
@@ -116,6 +117,10 @@ class StateStore:
             recorded = self.journal.get(exit_intent_id)
             assert recorded is not None  # written above, same transaction
             return recorded
+
+    def sync(self) -> None:
+        """Every commit so far on disk (see ``Database.sync``)."""
+        self._db.sync()
 
     def defer_wal_checkpoints(self) -> None:
         """No WAL checkpoint inside a commit from now on; see ``checkpoint_wal``."""
