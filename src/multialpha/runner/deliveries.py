@@ -103,8 +103,7 @@ class Deliveries:
             if row.status is OrderStatus.PENDING:  # committed, never attempted
                 self._send(row.strategy, row.intent_id)
             elif row.action is Action.BUY and row.status is OrderStatus.FAILED and row.resolved_by:
-                held = self._store.positions.get(row.strategy, row.symbol)
-                if held is not None and held.signal_id == row.intent_id:  # still open in the books
+                if self._entry_still_wanted(row):
                     outbox.requeue_resolved(row.intent_id)
                     self._send(row.strategy, row.intent_id)
             elif row.intent_id in unconfirmed:
@@ -119,6 +118,20 @@ class Deliveries:
                                   "--sent|--not-sent`; entries of " + ", ".join(sorted(set(self._held_entries.values())))
                                   + " resume once all are settled")
         self._coordinator.set_orders_unknown(set(self._held_entries.values()))
+
+    def _entry_still_wanted(self, row: OutboxRecord) -> bool:
+        """An entry settled as not delivered goes out if its position is still open in the books,
+        or if the exit that closed it has not gone out yet either (it follows the entry in its
+        webhook's queue, so the broker sees both, in order). Never after its exit: that would
+        leave a position at the broker the books have closed."""
+        held = self._store.positions.get(row.strategy, row.symbol)
+        if held is not None and held.signal_id == row.intent_id:
+            return True
+        trade = self._store.journal.by_entry(row.intent_id)
+        if trade is None:
+            return False
+        exit_row = self._store.outbox.get(trade.exit_intent_id)
+        return exit_row is not None and exit_row.status is OrderStatus.PENDING and exit_row.attempts == 0
 
     def _unconfirmed_exits(self) -> Iterable[OutboxRecord]:
         latest: dict[tuple[str, str], OutboxRecord] = {}
@@ -161,9 +174,8 @@ class Deliveries:
         if row.action is Action.EXIT:  # settled as not delivered: the broker may still hold it
             self._hold(row, resend_now=True)
             return
-        step = step_of(row.strategy, row.symbol)
-        if step is not None and step.position is not None and step.position.entry_intent_id == row.intent_id:
-            self._store.outbox.requeue_resolved(row.intent_id)  # still open in the books: deliver it now
+        if self._entry_still_wanted(row):
+            self._store.outbox.requeue_resolved(row.intent_id)
             self._send(row.strategy, row.intent_id)
 
     # -- hand-over (trading threads) -----------------------------------------------------------------

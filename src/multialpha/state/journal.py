@@ -107,6 +107,11 @@ class JournalRepo(Repo):
         row = self._db.query_one("SELECT * FROM journal WHERE exit_intent_id = ?", (exit_intent_id,))
         return None if row is None else Trade.from_row(row)
 
+    def by_entry(self, entry_intent_id: str) -> Trade | None:
+        """The trade an entry order opened, once it is closed."""
+        row = self._db.query_one("SELECT * FROM journal WHERE entry_intent_id = ?", (entry_intent_id,))
+        return None if row is None else Trade.from_row(row)
+
     def last_exit_time(self, strategy: str, symbol: str) -> datetime | None:
         """When this (strategy, symbol) last closed a trade; None if it never did."""
         row = self._db.query_one("SELECT MAX(exit_time) AS t FROM journal WHERE strategy = ? AND symbol = ?",
