@@ -145,7 +145,7 @@ class StrategyWorker:
         for symbol in self._feed_symbols:
             cerebro.adddata(InboxFeed(inbox=self.inbox, symbol=symbol), name=symbol)
         for step in self.steps.values():
-            cerebro.addstrategy(StepAdapter, step=step, inbox=self.inbox)
+            cerebro.addstrategy(StepAdapter, step=step, current=lambda: self.inbox.current)
         cerebro.addstrategy(StepBarrier, inbox=self.inbox)
         self._cerebro = cerebro
         self._move(WorkerState.READY)

@@ -4,20 +4,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import backtrader as bt
 
-from multialpha.feeds.inbox import Inbox
+from multialpha.domain import BarGroup
 from multialpha.strategy.alpha import BarEvent
 from multialpha.strategy.step import InstrumentStep
 
 
 class StepAdapter(bt.Strategy):
-    params = (("step", None), ("inbox", None))
+    params = (("step", None), ("current", None))
 
     def __init__(self) -> None:
         self.step: InstrumentStep = self.p.step
-        self.inbox: Inbox = self.p.inbox
+        self.current: Callable[[], BarGroup | None] = self.p.current  # the bar time being stepped
         self.data_ = self.getdatabyname(self.step.symbol)
         self._seen = 0
 
@@ -30,7 +31,7 @@ class StepAdapter(bt.Strategy):
         if n == 0 or n == self._seen:
             return  # no new bar for this symbol at this bar time
         self._seen = n
-        group = self.inbox.current
+        group = self.current()
         if group is None:
             return
         bar = group.bars[self.step.symbol]
