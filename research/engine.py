@@ -41,6 +41,9 @@ class RecordingOrders:
         self.intents.append(intent)
         return OrderStatus.SENT
 
+    def committed(self, intent_id: str) -> None:
+        pass
+
 
 class MemoryLedger:
     """Ledger port of a batch run: positions and closed trades in memory."""

@@ -12,6 +12,7 @@ attempted (it cannot have reached the gateway) or an operator settled it as not 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -37,15 +38,19 @@ class Routed:
     replayed: bool = False  # the intent was already in the outbox
     arrival_ns: int | None = None  # perf_counter_ns when the bar reached the deciding strategy
     submitted_ns: int | None = None  # perf_counter_ns when the intent was handed to the router
+    committed_ns: int = 0  # perf_counter_ns when its transaction (outbox row and fill) committed
 
 
 class OrderRouter:
     def __init__(self, client: WebhookClient, webhook_urls: Mapping[str, str], store: StateStore, *,
                  on_delivered: Callable[[Delivered], None] | None = None,
-                 on_routed: Callable[[Routed], None] | None = None, paper: bool = False) -> None:
+                 on_routed: Callable[[Routed], None] | None = None,
+                 on_committed: Callable[[Routed], None] | None = None, paper: bool = False) -> None:
         self._store = store
         self._on_delivered = on_delivered
         self._on_routed = on_routed
+        self._on_committed = on_committed
+        self._handed: dict[str, Routed] = {}  # handed over, transaction not yet committed
         self._paper = paper
         by_url: dict[str, OutboxSender] = {}
         self._senders: dict[str, OutboxSender] = {}
@@ -67,7 +72,10 @@ class OrderRouter:
         outbox_ns = time.perf_counter_ns()
         if added:
             self._senders[intent.strategy].enqueue(intent.intent_id)
-            self._routed(Routed(intent, None, outbox_ns, 0, arrival_ns=arrival_ns, submitted_ns=submitted_ns))
+            routed = Routed(intent, None, outbox_ns, 0, arrival_ns=arrival_ns, submitted_ns=submitted_ns)
+            if self._on_committed is not None:
+                self._handed[intent.intent_id] = routed
+            self._routed(routed)
             return OrderStatus.PENDING
         earlier = outbox.get(intent.intent_id)
         assert earlier is not None
@@ -81,6 +89,12 @@ class OrderRouter:
         self._routed(Routed(intent, None, outbox_ns, 0, replayed=True, arrival_ns=arrival_ns,
                             submitted_ns=submitted_ns))
         return status
+
+    def committed(self, intent_id: str) -> None:
+        """The caller's transaction holding ``intent_id`` committed (latency figures)."""
+        routed = self._handed.pop(intent_id, None)
+        if routed is not None and self._on_committed is not None:
+            self._on_committed(dataclasses.replace(routed, committed_ns=time.perf_counter_ns()))
 
     def resend(self, strategy: str, intent_id: str) -> None:
         """Hand an outbox row (PENDING, never attempted) to its strategy's sender."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -42,6 +43,7 @@ from multialpha.runner.worker import StrategyWorker, WorkerServices
 from multialpha.state import StateStore
 
 log = logging.getLogger(__name__)
+SWITCH_INTERVAL_SECS = 0.0002
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ class MultiAlphaRunner:
     def __init__(self, cfg: AppConfig, *, options: RunOptions | None = None,
                  client: WebhookClient | None = None, notifier: Notifier | None = None,
                  on_routed: Callable[[Routed], None] | None = None,
-                 on_delivered: Callable[[Delivered], None] | None = None) -> None:
+                 on_delivered: Callable[[Delivered], None] | None = None,
+                 on_committed: Callable[[Routed], None] | None = None) -> None:
         self.cfg = cfg
         self.options = options or RunOptions()
         rt = cfg.runtime
@@ -98,6 +101,7 @@ class MultiAlphaRunner:
             max_retry_wait_secs=rt.webhook.max_retry_wait_secs)
         self._on_routed = on_routed
         self._on_delivered = on_delivered
+        self._on_committed = on_committed
         self.references = tuple(rt.data.reference_symbols)
         if rt.data.warmup_bars < REQUIRED_HISTORY_BARS:
             self.report.notes.append(
@@ -149,7 +153,8 @@ class MultiAlphaRunner:
         urls = {s.name: s.broker_account.get_secret_value() for s in self.strategies}
         self.deliveries = Deliveries(store, self.coordinator, self.notifier, urls)
         router = self.router = OrderRouter(self.client, urls, store, on_delivered=self._delivered,
-                                           on_routed=self._routed, paper=rt.mode is RuntimeMode.PAPER)
+                                           on_routed=self._routed, on_committed=self._on_committed,
+                                           paper=rt.mode is RuntimeMode.PAPER)
         self.deliveries.attach(router)
         self.ledger = StoreLedger(store, self.coordinator.snapshot)
         services = WorkerServices(
@@ -197,6 +202,9 @@ class MultiAlphaRunner:
     # -- the run ---------------------------------------------------------------------------------
     def run(self) -> RunReport:
         t0 = time.perf_counter()
+        # Background threads (senders, alerts, the health endpoint) must not hold the
+        # interpreter for a decision for long: hand it over every 0.2 ms, not every 5 ms.
+        sys.setswitchinterval(SWITCH_INTERVAL_SECS)
         check_mode(self.cfg)
         lock = DaemonLock(self.cfg.runtime.state_path)
         lock.acquire()

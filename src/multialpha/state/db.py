@@ -380,18 +380,18 @@ class Database:
     def sync(self) -> None:
         """Make every commit so far durable (fsync the WAL): with ``synced_commits=False`` a
         commit reaches the operating system at once (it survives the process dying) and the disk
-        here. Holds the lock, so no transaction is half-written when the file is synced."""
-        with self._locked():
-            try:
-                fd = os.open(f"{self.path}-wal", os.O_RDONLY)
-            except FileNotFoundError:  # folded into the store file, which a checkpoint syncs
-                return
-            try:
-                os.fsync(fd)
-            except OSError as exc:
-                raise StateError(f"state store {self.path}: syncing the WAL to disk failed ({exc})") from exc
-            finally:
-                os.close(fd)
+        here. It takes no lock: commits go on while the disk works (frames of a transaction still
+        being written are ignored by recovery until its commit frame is on disk too)."""
+        try:
+            fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+        except FileNotFoundError:  # folded into the store file, which a checkpoint syncs
+            return
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            raise StateError(f"state store {self.path}: syncing the WAL to disk failed ({exc})") from exc
+        finally:
+            os.close(fd)
 
     def pragma(self, name: str, value: int | str | None = None) -> Any:
         """Read (or set, for this connection) one pragma; for diagnostics and tests."""

@@ -49,6 +49,10 @@ class OrderPort(Protocol):
         """Hand an order over; the returned status is what is known of its delivery."""
         ...
 
+    def committed(self, intent_id: str) -> None:
+        """The transaction that handed ``intent_id`` over (with its fill) has committed."""
+        ...
+
 
 class Ledger(Protocol):
     """The position of record (fills are assumed at the signal)."""

@@ -130,6 +130,7 @@ class InstrumentStep:
         with self.ledger.atomic():
             self.orders.submit(intent, arrival_ns=arrival_ns)
             self.close_booked(intent, reason)
+        self.orders.committed(intent.intent_id)
 
     def close_booked(self, intent: OrderIntent, reason: str) -> ClosedTrade:
         """Book the exit ``intent`` (delivered, or settled as delivered by an operator)."""
@@ -203,6 +204,7 @@ class InstrumentStep:
             self.gate.on_opened(self.strategy, self.symbol, price=close, quantity=quantity,
                                 when=bar.close_time)
             self.ledger.opened(pos)
+        self.orders.committed(intent.intent_id)
         self.stats.entries += 1
         self.position = pos
 
