@@ -2,7 +2,9 @@
 
 A command that refuses its input or options prints ``error: <message>`` on stderr and
 exits 1; the message names the file, line, field or symbol. A malformed command line (a
-missing option, a date that is not YYYY-MM-DD) is argparse's usage error, exit 2.
+missing option, a date that is not YYYY-MM-DD) is argparse's usage error, exit 2. No command
+shows a traceback: an unexpected failure is one ``error: unexpected ...`` line and exit 70
+(``--debug`` shows the traceback), an interrupted one exits 130.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from datetime import date
 from pathlib import Path
 
 from multialpha.research.errors import ResearchError
+from multialpha.research.ml.commands import add_commands
 
 from multialpha.errors import MultialphaError
 
 EXIT_REFUSED = 1
+EXIT_UNEXPECTED = 70  # EX_SOFTWARE
+EXIT_INTERRUPTED = 130
 
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:
@@ -31,18 +36,6 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a date range without sessions
         raise ResearchError(f"sample-data: {exc}") from None
     print(f"wrote {len(paths)} bar files to {args.out} in {time.perf_counter() - t0:.1f}s")
-    return 0
-
-
-def _cmd_train_demo(args: argparse.Namespace) -> int:
-    from multialpha.research.ml.demo_train import train_demo_bundles
-
-    t0 = time.perf_counter()
-    written = train_demo_bundles(Path(args.data), Path(args.config), Path(args.out),
-                                 contracts_path=Path(args.contracts), references=tuple(args.references),
-                                 train_end=args.train_end, seed=args.seed,
-                                 strategies=args.strategy)
-    print(f"wrote {len(written)} bundles to {args.out} in {time.perf_counter() - t0:.1f}s")
     return 0
 
 
@@ -209,7 +202,9 @@ def _add_portfolio_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="multialpha-research", description=__doc__)
+    p = argparse.ArgumentParser(prog="multialpha-research", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("sample-data", help="generate deterministic sample hourly bars")
     s.add_argument("--out", required=True)
@@ -218,17 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--end", type=date.fromisoformat, default=date(2024, 12, 31), help="YYYY-MM-DD")
     s.add_argument("--format", choices=("csv", "parquet"), default="csv")
     s.set_defaults(func=_cmd_sample_data)
-    t = sub.add_parser("train-demo", help="train small demo RandomForest bundles from bar files")
-    t.add_argument("--data", required=True, help="directory of <SYMBOL>.csv/.parquet bar files")
-    t.add_argument("--config", default="config.multi_alpha.yml")
-    t.add_argument("--contracts", default="config/contracts.yml")
-    t.add_argument("--out", required=True, help="models directory; bundles go to OUT/<strategy>/")
-    t.add_argument("--references", nargs="*", default=["ZB", "VX"])
-    t.add_argument("--train-end", type=date.fromisoformat, default=date(2024, 7, 1),
-                   help="first trading day NOT used for training (YYYY-MM-DD)")
-    t.add_argument("--strategy", action="append", help="only this strategy (repeatable)")
-    t.add_argument("--seed", type=int, default=11)
-    t.set_defaults(func=_cmd_train_demo)
+    add_commands(sub)
     _add_import_bars(sub)
     _add_portfolio_commands(sub)
     return p
@@ -242,9 +227,29 @@ def main(argv: list[str] | None = None) -> int:
     except MultialphaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print("interrupted: finished trials are kept in the study storage; run the same command again to "
+              "resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug rather than an input problem: say what, keep the traceback for --debug
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return EXIT_UNEXPECTED
     except (ValueError, OSError) as exc:  # inputs refused below the commands: still one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print("interrupted: finished trials are kept in the study storage; run the same command again to "
+              "resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug rather than an input problem: say what, keep the traceback for --debug
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return EXIT_UNEXPECTED
 
 
 if __name__ == "__main__":

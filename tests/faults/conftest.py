@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from multialpha.research.ml.demo_train import train_symbol
+from multialpha.research.ml.settings import CpcvSettings, ForestSpace, SearchSettings
+from multialpha.research.ml.train import train_filter
 from multialpha.research.sampledata import generate_sample_bars
 
 from multialpha.contracts import load_contracts
@@ -39,6 +40,11 @@ REFS = ("ZB", "VX")
 FEATURES = ("ibs", "prev_ibs", "ibs_pct", "rsi2", "volume_z", "atr_z", "daily_ibs", "prev_day_return",
             "dow", "hour", "ibs_x_rsi2", "ZB_daily_z", "VX_hourly_return")
 TRAIN_FROM, TRAIN_END = date(2023, 5, 1), date(2024, 1, 2)
+# The research pipeline at its smallest: two trials over CPCV, every listed feature, a
+# threshold that keeps most signals (at least 100 trades per path) so the replay trades a lot.
+TRAINING = SearchSettings(random_trials=2, tpe_trials=0, seed=1, cpcv=CpcvSettings(4, 2, 0.01),
+                          forest=ForestSpace(n_estimators=(60, 60), max_depth=(6, 6), min_samples_leaf=(25, 25)),
+                          min_trades=100, search_features=False)
 FILES_FROM = date(2023, 11, 27)  # the daemon's bar files: enough bar times for the warm-up, no more
 LIVE_FROM, LIVE_TO = date(2024, 1, 8), date(2024, 1, 26)
 # At least the feature engine's exact history, so the features at a bar time are the same
@@ -89,8 +95,8 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Market:
     for name, spec in STRATEGIES.items():
         params = IbsParams.from_mapping({**IbsParams.defaults(), **spec["params"]})
         for sym in spec["instruments"]:
-            model, threshold, _ = train_symbol(bars[sym], refs, params, contracts[sym], FEATURES, TRAIN_END, seed=1)
-            write_model_bundle(root / "models" / name, sym, model, list(FEATURES), threshold, {},
+            fit = train_filter(bars[sym], refs, params, contracts[sym], FEATURES, TRAIN_END, settings=TRAINING)
+            write_model_bundle(root / "models" / name, sym, fit.model, list(fit.features), fit.threshold, {},
                                {"Sharpe": 1.0, "Profit_Factor": 1.2, "Trades": 50})
     data = root / "data"
     data.mkdir()

@@ -9,7 +9,8 @@ from datetime import date
 import numpy as np
 import pytest
 from multialpha.research.engine import run_instrument
-from multialpha.research.ml.demo_train import train_symbol
+from multialpha.research.ml.settings import CpcvSettings, ForestSpace, SearchSettings
+from multialpha.research.ml.train import train_filter
 from multialpha.research.sampledata import generate_sample_bars
 
 from multialpha.contracts import load_contracts
@@ -30,6 +31,9 @@ PARAMS = {"stop_type": "atr", "stop_atr_mult": 2.0, "tp_atr_mult": 3.0, "max_hol
 TRAIN_END = date(2024, 1, 2)
 TRADE_FROM = date(2024, 1, 8)
 WARMUP = 400
+TRAINING = SearchSettings(random_trials=2, tpe_trials=0, seed=1, cpcv=CpcvSettings(4, 2, 0.01),
+                          forest=ForestSpace(n_estimators=(60, 60), max_depth=(6, 6), min_samples_leaf=(25, 25)),
+                          min_trades=100, search_features=False)
 
 
 @pytest.mark.slow
@@ -39,7 +43,8 @@ def test_daemon_webhooks_equal_the_research_simulation(make_setup: MakeSetup):
     rolls = load_rolls(ROLLS)
     params = IbsParams.from_mapping({**IbsParams.defaults(), **PARAMS})
     refs = {r: bars[r] for r in REFS}
-    models = {s: train_symbol(bars[s], refs, params, contracts[s], FEATURES, TRAIN_END, seed=1)[0] for s in SYMBOLS}
+    models = {s: train_filter(bars[s], refs, params, contracts[s], FEATURES, TRAIN_END, settings=TRAINING).model
+              for s in SYMBOLS}
     setup = make_setup(bars=bars, strategies={"alpha": {"instruments": list(SYMBOLS), "params": PARAMS}},
                        runtime={"data": {"warmup_bars": WARMUP, "reference_symbols": list(REFS)}},
                        features=FEATURES, models=models, threshold=0.5)

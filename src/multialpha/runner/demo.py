@@ -54,7 +54,8 @@ def run_demo(*, config: str | Path, workdir: str | Path, start: date | None, end
             raise ConfigError(
                 f"{workdir / sub} is missing; create the demo inputs with `make demo`, or with "
                 f"`multialpha-research sample-data --out {workdir}/data` and "
-                f"`multialpha-research train-demo --data {workdir}/data --out {workdir}/models`")
+                f"`multialpha-research train-all --data {workdir}/data --out {workdir}/models "
+                f"--holdout-start 2024-07-01`")
     state = workdir / "state"
     if state.exists():  # every demo run starts flat, with no halts and an empty outbox
         for f in state.iterdir():
