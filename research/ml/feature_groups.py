@@ -13,7 +13,9 @@ features rather than single features, for three reasons:
   no importance ranking fitted on the whole search period (which would leak every fold's test
   data into the selection) is needed.
 
-The ``ibs`` group (the rule's own state) is always in: the filter judges an IBS signal.
+The ``signal`` group (the IBS state the rule fired on) is always in: the filter judges an IBS
+signal. A name given to ``resolve_candidates`` is a feature if the engine has one by that name
+(``hour``), else a group.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from multialpha.research.ml.errors import TrainingError
 
 from multialpha.features import REF_SUFFIXES, feature_catalog, unknown_features
 
-ALWAYS_ON = "ibs"
+ALWAYS_ON = "signal"
 BASE_GROUPS: Mapping[str, tuple[str, ...]] = {
-    "ibs": ("ibs", "prev_ibs", "ibs_pct", "ibs_x_prev_ibs"),
+    "signal": ("ibs", "prev_ibs", "ibs_pct", "ibs_x_prev_ibs"),
     "rsi": ("rsi2", "rsi14", "ibs_x_rsi2"),
     "volume": ("volume_z", "volume_z_pct", "ibs_x_volume_z"),
     "volatility": ("atr_z", "atr_z_pct", "ibs_x_atr_z"),
@@ -64,10 +66,10 @@ def resolve_candidates(references: Sequence[str], wanted: Sequence[str] | None, 
     chosen: set[str] = set()
     unknown = []
     for name in wanted:
-        if name in groups:
-            chosen.update(groups[name])
-        elif not unknown_features([name], references):
+        if not unknown_features([name], references):
             chosen.add(name)
+        elif name in groups:
+            chosen.update(groups[name])
         else:
             unknown.append(name)
     if unknown:
