@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from multialpha.research.ml.errors import TrainingError
+from multialpha.research.errors import ResearchError
 from multialpha.research.ml.manifest import Pair, config_pairs, load_config, pair_params, read_manifest
 from multialpha.research.ml.settings import (
     DEFAULT_HOLDOUT_START,
@@ -85,9 +85,9 @@ def build_specs(args: argparse.Namespace, pairs: list[Pair]) -> list[PairSpec]:
 
     cfg = load_config(args.config)
     if args.workers < 1:
-        raise TrainingError(f"--workers must be at least 1, got {args.workers}")
+        raise ResearchError(f"--workers must be at least 1, got {args.workers}")
     if args.max_trees is not None and args.max_trees < 1:
-        raise TrainingError(f"--max-trees must be at least 1, got {args.max_trees}")
+        raise ResearchError(f"--max-trees must be at least 1, got {args.max_trees}")
     settings = _settings(args)
     periods = Periods(holdout_start=args.holdout_start, train_start=args.train_start, holdout_end=args.holdout_end)
     out = Path(args.out)
@@ -177,7 +177,7 @@ def cmd_train_all(args: argparse.Namespace) -> int:
     else:
         pairs = config_pairs(load_config(args.config), args.strategy)
     if not pairs:
-        raise TrainingError("no (strategy, symbol) pair to train")
+        raise ResearchError("no (strategy, symbol) pair to train")
     return run_training(args, pairs)
 
 

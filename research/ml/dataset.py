@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from multialpha.research.ml.errors import TrainingError
+from multialpha.research.errors import ResearchError
 from multialpha.research.ml.extract import Candidates
 from multialpha.research.ml.settings import Periods
 
@@ -72,13 +72,13 @@ def trade_dates_between(first: date, last: date) -> np.ndarray:
 def search_set(cand: Candidates, bars: BarArrays, periods: Periods, *, context: str) -> SearchSet:
     """The candidates the search may use (see the module docstring)."""
     if len(bars) == 0:
-        raise TrainingError(f"{context}: no bars")
+        raise ResearchError(f"{context}: no bars")
     days = trading_day_ids(bars.close_ts)
     first_bar_day = from_day_number(int(days[0]))
     start = max(periods.train_start or first_bar_day, first_bar_day)
     end = previous_trade_date(periods.holdout_start)  # the search's last trade date
     if start > end:
-        raise TrainingError(f"{context}: no bars before the hold-out start {periods.holdout_start} (the bars "
+        raise ResearchError(f"{context}: no bars before the hold-out start {periods.holdout_start} (the bars "
                             f"begin on trade date {first_bar_day}); move --holdout-start later")
     entry_day, exit_day = days[cand.entry_idx], days[cand.exit_idx]
     keep = ((entry_day >= day_number(start)) & (exit_day <= day_number(end))
@@ -118,7 +118,7 @@ def holdout_bars(bars: BarArrays, periods: Periods, *, context: str) -> HoldoutB
         np.searchsorted(days, day_number(periods.holdout_end), side="right"))
     if first >= stop:
         last = from_day_number(int(days[-1])) if len(bars) else None
-        raise TrainingError(f"{context}: no bars in the hold-out from {periods.holdout_start}"
+        raise ResearchError(f"{context}: no bars in the hold-out from {periods.holdout_start}"
                             f"{'' if periods.holdout_end is None else f' to {periods.holdout_end}'} "
                             f"(the bars end on trade date {last}); move --holdout-start earlier")
     window = bars.slice(slice(0, stop))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from multialpha.research.ml.errors import TrainingError
+from multialpha.research.errors import ResearchError
 
 from multialpha.features import REF_SUFFIXES, feature_catalog, unknown_features
 
@@ -58,7 +58,7 @@ def restrict_groups(groups: Mapping[str, tuple[str, ...]], allowed: Sequence[str
 
 def resolve_candidates(references: Sequence[str], wanted: Sequence[str] | None, *, context: str) -> list[str]:
     """The candidate features of a search: the whole catalogue, or ``wanted`` (feature or group
-    names) in catalogue order. Unknown names are one ``TrainingError`` listing them."""
+    names) in catalogue order. Unknown names are one ``ResearchError`` listing them."""
     catalogue = feature_catalog(references)
     if not wanted:
         return catalogue
@@ -73,7 +73,7 @@ def resolve_candidates(references: Sequence[str], wanted: Sequence[str] | None, 
         else:
             unknown.append(name)
     if unknown:
-        raise TrainingError(
+        raise ResearchError(
             f"{context}: unknown feature(s) {unknown}; the feature engine computes {catalogue} with "
             f"reference symbols {list(references)}, in groups {list(groups)}")
     return [f for f in catalogue if f in chosen]

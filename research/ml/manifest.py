@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from multialpha.research.ml.errors import TrainingError
+from multialpha.research.errors import ResearchError
 
 from multialpha.config import (
     AppConfig,
@@ -58,15 +58,15 @@ def read_manifest(path: str | Path) -> list[Pair]:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise TrainingError(f"{file}: cannot read the manifest: {exc.strerror or exc}") from None
+        raise ResearchError(f"{file}: cannot read the manifest: {exc.strerror or exc}") from None
     if file.suffix.lower() == ".csv":
         pairs = _csv_pairs(file, text)
     elif file.suffix.lower() in (".yml", ".yaml"):
         pairs = _yaml_pairs(file, text)
     else:
-        raise TrainingError(f"{file}: a manifest is .yml, .yaml or .csv, not {file.suffix or 'no suffix'!r}")
+        raise ResearchError(f"{file}: a manifest is .yml, .yaml or .csv, not {file.suffix or 'no suffix'!r}")
     if not pairs:
-        raise TrainingError(f"{file}: the manifest lists no pairs")
+        raise ResearchError(f"{file}: the manifest lists no pairs")
     return list(dict.fromkeys(pairs))
 
 
@@ -74,23 +74,23 @@ def _yaml_pairs(file: Path, text: str) -> list[Pair]:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise TrainingError(f"{file}: not valid YAML: {exc}") from None
+        raise ResearchError(f"{file}: not valid YAML: {exc}") from None
     if not isinstance(doc, Mapping) or not isinstance(doc.get("pairs"), list):
-        raise TrainingError(f"{file}: expected a top-level 'pairs' list")
+        raise ResearchError(f"{file}: expected a top-level 'pairs' list")
     unknown = sorted(set(doc) - {"pairs"})
     if unknown:
-        raise TrainingError(f"{file}: unknown top-level key(s) {unknown}; only 'pairs'")
+        raise ResearchError(f"{file}: unknown top-level key(s) {unknown}; only 'pairs'")
     out: list[Pair] = []
     for i, entry in enumerate(doc["pairs"]):
         where = f"{file}: pairs[{i}]"
         if not isinstance(entry, Mapping) or not isinstance(entry.get("strategy"), str):
-            raise TrainingError(f"{where}: expected a mapping with 'strategy' and 'symbol' or 'symbols'")
+            raise ResearchError(f"{where}: expected a mapping with 'strategy' and 'symbol' or 'symbols'")
         extra = sorted(set(entry) - {"strategy", "symbol", "symbols"})
         if extra:
-            raise TrainingError(f"{where}: unknown key(s) {extra}")
+            raise ResearchError(f"{where}: unknown key(s) {extra}")
         symbols: Any = entry.get("symbols", [entry["symbol"]] if "symbol" in entry else None)
         if not isinstance(symbols, list) or not symbols or not all(isinstance(s, str) and s for s in symbols):
-            raise TrainingError(f"{where}: 'symbol' must be a name or 'symbols' a non-empty list of names")
+            raise ResearchError(f"{where}: 'symbol' must be a name or 'symbols' a non-empty list of names")
         out.extend(Pair(entry["strategy"], s) for s in symbols)
     return out
 
@@ -103,12 +103,12 @@ def _csv_pairs(file: Path, text: str) -> list[Pair]:
     rows = list(csv.reader(line for _, line in lines))
     header = [c.strip().lower() for c in rows[0]]
     if header != ["strategy", "symbol"]:
-        raise TrainingError(f"{file}: line {lines[0][0]}: the header must be 'strategy,symbol', got {rows[0]}")
+        raise ResearchError(f"{file}: line {lines[0][0]}: the header must be 'strategy,symbol', got {rows[0]}")
     out = []
     for (n, _), row in zip(lines[1:], rows[1:], strict=True):
         cells = [c.strip() for c in row]
         if len(cells) != 2 or not all(cells):
-            raise TrainingError(f"{file}: line {n}: expected 'strategy,symbol', got {row}")
+            raise ResearchError(f"{file}: line {n}: expected 'strategy,symbol', got {row}")
         out.append(Pair(cells[0], cells[1]))
     return out
 
@@ -125,7 +125,7 @@ def config_pairs(cfg: AppConfig, strategies: Sequence[str] | None = None) -> lis
         known = {r.name for r in resolved}
         missing = [s for s in strategies if s not in known]
         if missing:
-            raise TrainingError(f"{cfg.source_file}: no enabled strategy {missing}; enabled: {sorted(known)}")
+            raise ResearchError(f"{cfg.source_file}: no enabled strategy {missing}; enabled: {sorted(known)}")
     return [Pair(r.name, s) for r in resolved if not strategies or r.name in strategies for s in r.symbols]
 
 
@@ -133,7 +133,7 @@ def pair_params(cfg: AppConfig, pair: Pair) -> tuple[str, dict[str, Any]]:
     """The pair's alpha name and its merged parameters (see the module docstring)."""
     block = cfg.strategies.get(pair.strategy)
     if block is None:
-        raise TrainingError(f"{cfg.source_file}: strategy {pair.strategy!r} is not defined; defined: "
+        raise ResearchError(f"{cfg.source_file}: strategy {pair.strategy!r} is not defined; defined: "
                             f"{sorted(cfg.strategies)}")
     spec = alpha_spec(block.strategy, key=f"strategies.{pair.strategy}.strategy", file=str(cfg.source_file))
     layers: list[tuple[str, Mapping[str, Any]]] = [(f"strategies.{pair.strategy}.strategy_params",

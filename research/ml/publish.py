@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
+from multialpha.research.errors import ResearchError
 from multialpha.research.ml.dataset import HoldoutBars
-from multialpha.research.ml.errors import TrainingError
 from multialpha.research.ml.holdout import HoldoutResult
 from multialpha.research.ml.scoring import accepted, daily_pnl_by_threshold, sharpe_of_rows
 from multialpha.research.ml.search import FOREST_KEYS, Selection
@@ -141,7 +141,7 @@ def publish(data: PairData, study: optuna.Study, study_name: str, selection: Sel
                                           selection.threshold, params, metrics, {**extra, "Holdout": holdout.as_json()})
         deployed = load_model_bundle(spec.symbol, directory)
         if deployed.sha256 != staged.sha256:
-            raise TrainingError(f"{spec.context}: the deployed model file differs from the one scored on the "
+            raise ResearchError(f"{spec.context}: the deployed model file differs from the one scored on the "
                                 f"hold-out ({deployed.sha256} != {staged.sha256})")
     finally:
         shutil.rmtree(staging, ignore_errors=True)

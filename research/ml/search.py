@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 import optuna
+from multialpha.research.errors import ResearchError
 from multialpha.research.ml.crossval import CvPlan, CvResult, cross_validate, make_forest
 from multialpha.research.ml.dataset import SearchSet
-from multialpha.research.ml.errors import TrainingError
 from multialpha.research.ml.feature_groups import ALWAYS_ON, features_of
 from multialpha.research.ml.scoring import best_threshold
 from multialpha.research.ml.settings import ForestSpace, SearchSettings
@@ -113,7 +113,7 @@ def select(study: optuna.Study, data: SearchSet, plan: CvPlan, settings: SearchS
     refit on the whole search set."""
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
-        raise TrainingError(
+        raise ResearchError(
             f"{context}: none of the {len(study.trials)} trials reached {settings.min_trades} filtered trades "
             f"per CPCV path at any threshold of {settings.thresholds[0]}..{settings.thresholds[-1]} over "
             f"{len(data)} candidate trades; lower --min-trades or lengthen the search period")
@@ -123,7 +123,7 @@ def select(study: optuna.Study, data: SearchSet, plan: CvPlan, settings: SearchS
                         min_trades=settings.min_trades, seed=settings.seed)
     k = best_threshold(cv.curve.sharpe, cv.curve.trades, settings.min_trades)
     if k is None:  # the trial's own folds again: cannot happen unless the data changed underneath
-        raise TrainingError(f"{context}: trial {best.number} no longer reaches {settings.min_trades} trades")
+        raise ResearchError(f"{context}: trial {best.number} no longer reaches {settings.min_trades} trades")
     cols = data.columns(features)
     model = make_forest(forest, seed=settings.seed).fit(data.X[:, cols], data.label)
     return Selection(best, forest, features, cv, k, model)

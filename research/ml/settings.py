@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from multialpha.research.ml.errors import TrainingError
+from multialpha.research.errors import ResearchError
 
 # Production thresholds tried on the out-of-fold probabilities: 0.30 to 0.80 in steps of 0.025.
 # A forest's P(win) for these trades sits around the base win rate (about 0.5 with balanced
@@ -39,10 +39,10 @@ class ForestSpace:
         for name in ("n_estimators", "max_depth", "min_samples_leaf"):
             lo, hi = getattr(self, name)
             if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi):
-                raise TrainingError(f"forest space: {name} must be integers 1 <= low <= high, got {(lo, hi)}")
+                raise ResearchError(f"forest space: {name} must be integers 1 <= low <= high, got {(lo, hi)}")
         lo_s, hi_s = self.max_samples
         if not 0 < lo_s <= hi_s <= 1:
-            raise TrainingError(f"forest space: max_samples must satisfy 0 < low <= high <= 1, got {(lo_s, hi_s)}")
+            raise ResearchError(f"forest space: max_samples must satisfy 0 < low <= high <= 1, got {(lo_s, hi_s)}")
 
     def capped(self, max_trees: int | None) -> ForestSpace:
         """The same space with at most ``max_trees`` trees per forest."""
@@ -63,10 +63,10 @@ class CpcvSettings:
 
     def __post_init__(self) -> None:
         if not (self.n_groups >= 2 and 1 <= self.n_test_groups < self.n_groups):
-            raise TrainingError(f"CPCV: need n_groups >= 2 and 1 <= n_test_groups < n_groups, got "
+            raise ResearchError(f"CPCV: need n_groups >= 2 and 1 <= n_test_groups < n_groups, got "
                                 f"{self.n_groups} groups, {self.n_test_groups} test groups")
         if not 0 <= self.embargo < 1:
-            raise TrainingError(f"CPCV: embargo is a fraction of the trades in [0, 1), got {self.embargo}")
+            raise ResearchError(f"CPCV: embargo is a fraction of the trades in [0, 1), got {self.embargo}")
 
 
 @dataclass(frozen=True)
@@ -87,14 +87,14 @@ class SearchSettings:
 
     def __post_init__(self) -> None:
         if self.random_trials < 0 or self.tpe_trials < 0 or self.random_trials + self.tpe_trials < 1:
-            raise TrainingError(f"trials: need random >= 0, tpe >= 0 and at least one trial, got "
+            raise ResearchError(f"trials: need random >= 0, tpe >= 0 and at least one trial, got "
                                 f"{self.random_trials} random + {self.tpe_trials} TPE")
         if not self.thresholds or any(not (0 < t < 1 and math.isfinite(t)) for t in self.thresholds):
-            raise TrainingError(f"thresholds must lie strictly between 0 and 1, got {self.thresholds}")
+            raise ResearchError(f"thresholds must lie strictly between 0 and 1, got {self.thresholds}")
         if list(self.thresholds) != sorted(set(self.thresholds)):
-            raise TrainingError(f"thresholds must be increasing and distinct, got {self.thresholds}")
+            raise ResearchError(f"thresholds must be increasing and distinct, got {self.thresholds}")
         if self.min_trades < 1:
-            raise TrainingError(f"min_trades must be at least 1, got {self.min_trades}")
+            raise ResearchError(f"min_trades must be at least 1, got {self.min_trades}")
 
     @property
     def trials(self) -> int:
@@ -124,10 +124,10 @@ class Periods:
 
     def __post_init__(self) -> None:
         if self.train_start is not None and self.train_start >= self.holdout_start:
-            raise TrainingError(f"dates: train start {self.train_start} must be before the hold-out start "
+            raise ResearchError(f"dates: train start {self.train_start} must be before the hold-out start "
                                 f"{self.holdout_start}")
         if self.holdout_end is not None and self.holdout_end < self.holdout_start:
-            raise TrainingError(f"dates: hold-out end {self.holdout_end} is before the hold-out start "
+            raise ResearchError(f"dates: hold-out end {self.holdout_end} is before the hold-out start "
                                 f"{self.holdout_start}")
 
 

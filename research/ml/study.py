@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import optuna
-from multialpha.research.ml.errors import TrainingError
+from multialpha.research.errors import ResearchError
 from multialpha.research.ml.sampler import RandomThenTpeSampler
 from multialpha.research.ml.settings import SearchSettings
 from optuna.storages import BaseStorage, InMemoryStorage, RDBStorage
@@ -62,7 +62,7 @@ def open_storage(url: str | None) -> BaseStorage:
             return RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_SECS,
                               grace_period=GRACE_SECS)
     except Exception as exc:  # SQLAlchemy and driver errors have no common base worth naming
-        raise TrainingError(f"cannot open the study storage {shown_storage(url)}: {type(exc).__name__}: "
+        raise ResearchError(f"cannot open the study storage {shown_storage(url)}: {type(exc).__name__}: "
                             f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
 
 

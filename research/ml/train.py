@@ -18,9 +18,9 @@ from typing import Any
 
 import optuna
 from multialpha.research.engine import BarTimes
+from multialpha.research.errors import ResearchError
 from multialpha.research.ml.crossval import CvPlan, cv_plan
 from multialpha.research.ml.dataset import HoldoutBars, SearchSet, holdout_bars, search_set
-from multialpha.research.ml.errors import TrainingError
 from multialpha.research.ml.extract import Candidates, extract_candidates
 from multialpha.research.ml.feature_groups import feature_groups, resolve_candidates, restrict_groups
 from multialpha.research.ml.holdout import score_holdout
@@ -108,7 +108,7 @@ def load_pair(spec: PairSpec) -> PairData:
     try:
         params = alpha.params(spec.params)
     except ValueError as exc:
-        raise TrainingError(f"{spec.context}: {exc}") from None
+        raise ResearchError(f"{spec.context}: {exc}") from None
     contracts = load_contracts(spec.contracts_path)
     symbols = list(dict.fromkeys((spec.symbol, *spec.references)))
     specs = {s: require(contracts, s, file=spec.contracts_path) for s in symbols}
@@ -133,7 +133,7 @@ def checked_search_set(cand: Candidates, bars: BarArrays, periods: Periods, sett
     need = max(settings.min_trades, MIN_TRADES_PER_GROUP * settings.cpcv.n_groups)
     if len(data) < need or len(set(data.label.tolist())) < 2:
         period = f"{data.first_day} to {data.last_day}" if data.calendar.size else "(empty)"
-        raise TrainingError(
+        raise ResearchError(
             f"{context}: only {len(data)} candidate trades in the search period {period} (need at least {need}, "
             f"with wins and losses: {settings.min_trades} filtered trades per path and "
             f"{MIN_TRADES_PER_GROUP} per CPCV group); are these hourly bars with enough history?")
@@ -156,7 +156,7 @@ def finalize_pair(spec: PairSpec, run_id: str, data: PairData | None = None) -> 
     wait_for_running(study, run_id)
     done = len(finished_trials(study))
     if done < spec.settings.trials:
-        raise TrainingError(f"{spec.context}: study {name} holds {done} of {spec.settings.trials} finished trials; "
+        raise ResearchError(f"{spec.context}: study {name} holds {done} of {spec.settings.trials} finished trials; "
                             "rerun to resume it")
     selection = select(study, data.search, data.plan, spec.settings, data.groups, context=spec.context)
     window = data.window

@@ -6,8 +6,8 @@ from datetime import date
 
 import numpy as np
 import pytest
+from multialpha.research.errors import ResearchError
 from multialpha.research.ml.dataset import holdout_bars, search_set, trade_dates_between
-from multialpha.research.ml.errors import TrainingError
 from multialpha.research.ml.extract import Candidates, extract_candidates
 from multialpha.research.ml.settings import Periods
 
@@ -74,18 +74,18 @@ def test_holdout_bars_begin_at_the_holdout_and_end_at_its_end(es: tuple[BarArray
 
 
 def test_holdout_bars_when_holdout_after_the_data_then_training_error(es: tuple[BarArrays, Candidates]) -> None:
-    with pytest.raises(TrainingError, match="ES: no bars in the hold-out from 2030-01-01"):
+    with pytest.raises(ResearchError, match="ES: no bars in the hold-out from 2030-01-01"):
         holdout_bars(es[0], Periods(holdout_start=date(2030, 1, 1)), context="ES")
 
 
 def test_search_set_when_holdout_before_the_data_then_training_error(es: tuple[BarArrays, Candidates]) -> None:
     bars, cand = es
-    with pytest.raises(TrainingError, match="no bars before the hold-out start 2020-01-01"):
+    with pytest.raises(ResearchError, match="no bars before the hold-out start 2020-01-01"):
         search_set(cand, bars, Periods(holdout_start=date(2020, 1, 1)), context="ES")
 
 
 def test_periods_when_dates_out_of_order_then_training_error() -> None:
-    with pytest.raises(TrainingError, match="train start 2024-01-01 must be before the hold-out start 2023-01-01"):
+    with pytest.raises(ResearchError, match="train start 2024-01-01 must be before the hold-out start 2023-01-01"):
         Periods(holdout_start=date(2023, 1, 1), train_start=date(2024, 1, 1))
-    with pytest.raises(TrainingError, match="hold-out end 2022-12-31 is before the hold-out start"):
+    with pytest.raises(ResearchError, match="hold-out end 2022-12-31 is before the hold-out start"):
         Periods(holdout_start=date(2023, 1, 1), holdout_end=date(2022, 12, 31))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from multialpha.research.ml.errors import TrainingError
+from multialpha.research.errors import ResearchError
 from multialpha.research.ml.feature_groups import (
     BASE_GROUPS,
     feature_groups,
@@ -37,7 +37,7 @@ def test_resolve_candidates_when_nothing_asked_then_whole_catalogue() -> None:
 
 
 def test_resolve_candidates_when_unknown_name_then_training_error_lists_it() -> None:
-    with pytest.raises(TrainingError, match=r"alpha ES: unknown feature\(s\) \['ibs_foo', 'NQ_daily_z'\]"):
+    with pytest.raises(ResearchError, match=r"alpha ES: unknown feature\(s\) \['ibs_foo', 'NQ_daily_z'\]"):
         resolve_candidates(["VX"], ["ibs", "ibs_foo", "NQ_daily_z"], context="alpha ES")
 
 
