@@ -31,7 +31,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import yaml
 from _common import REPO, Timing, markdown_table, ratio, section, time_calls, time_once
-from multialpha.research.ml.demo_train import strategy_params_from_config, train_demo_bundles
+from multialpha.research.cli import main as research_main
+from multialpha.research.ml.manifest import config_pairs, load_config
 from multialpha.research.sampledata import write_sample_data
 
 from multialpha.calendar import trading_day
@@ -52,6 +53,9 @@ CONFIG = REPO / "config.multi_alpha.yml"
 CONTRACTS = REPO / "config" / "contracts.yml"
 REFERENCES = ("ZB", "VX")
 DATA_START, DATA_END, TRAIN_END, SEED, TRAIN_SEED = date(2023, 1, 2), date(2024, 12, 31), date(2024, 7, 1), 7, 11
+# The demo's training (the Makefile's DEMO_TRAIN): small trial counts, both cores.
+DEMO_TRAINING = ("--random-trials", "3", "--tpe-trials", "3", "--cpcv-groups", "4", "--max-trees", "30",
+                 "--min-trades", "30", "--workers", "2")
 REPLAY_START, REPLAY_END = date(2024, 7, 1), date(2024, 8, 30)  # two months after the training period
 BASELINE_END = date(2024, 7, 14)  # sklearn scores a row in tens of ms: its replay is the first two weeks
 TARGET_P99_US = 2000.0
@@ -172,18 +176,21 @@ class Inputs(NamedTuple):
 
 def prepare_inputs(root: Path) -> tuple[Inputs, float]:
     """Sample data and demo bundles in ``root``, as ``make demo`` makes them; seconds taken."""
-    plan = strategy_params_from_config(CONFIG)
-    symbols = sorted({s for p in plan.values() for s in p["symbols"]} | set(REFERENCES))
+    pairs = config_pairs(load_config(CONFIG))
+    symbols = sorted({p.symbol for p in pairs} | set(REFERENCES))
     data, models = root / "data", root / "models"
 
     def make() -> None:
         write_sample_data(data, symbols=symbols, start=DATA_START, end=DATA_END, seed=SEED)
-        with contextlib.redirect_stdout(io.StringIO()):  # one progress line per bundle
-            train_demo_bundles(data, CONFIG, models, contracts_path=CONTRACTS, references=REFERENCES,
-                               train_end=TRAIN_END, seed=TRAIN_SEED)
+        with contextlib.redirect_stdout(io.StringIO()):  # one line per bundle
+            code = research_main(["train-all", "--config", str(CONFIG), "--data", str(data), "--out", str(models),
+                                  "--holdout-start", TRAIN_END.isoformat(), "--seed", str(TRAIN_SEED),
+                                  "--no-progress", *DEMO_TRAINING])
+        if code != 0:
+            raise RuntimeError(f"training the demo bundles failed (exit {code})")
 
     secs = time_once(make)
-    first = plan["ibs_a"]["symbols"]
+    first = [p.symbol for p in pairs if p.strategy == "ibs_a"]
     configs = {
         "2 strategies x 10 symbols": CONFIG,
         "1 strategy x 10 symbols": variant(root / "one_strategy.yml", {"ibs_a": first}),
