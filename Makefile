@@ -26,7 +26,7 @@ DEMO_DIR ?= demo_run
 
 # The demo's bundles come from the research pipeline at small trial counts (the desk runs 120
 # random + 300 TPE trials over CPCV with 6 groups); the hold-out starts where the replay does.
-DEMO_TRAIN = --random-trials 3 --tpe-trials 3 --cpcv-groups 4 --max-trees 30 --min-trades 30 --workers 2
+DEMO_TRAIN = --random-trials 2 --tpe-trials 2 --cpcv-groups 4 --max-trees 20 --min-trades 30 --workers 2
 
 demo: $(STAMP)
 	@test -d $(DEMO_DIR)/data || $(VENV)/bin/multialpha-research sample-data --out $(DEMO_DIR)/data

@@ -54,7 +54,7 @@ CONTRACTS = REPO / "config" / "contracts.yml"
 REFERENCES = ("ZB", "VX")
 DATA_START, DATA_END, TRAIN_END, SEED, TRAIN_SEED = date(2023, 1, 2), date(2024, 12, 31), date(2024, 7, 1), 7, 11
 # The demo's training (the Makefile's DEMO_TRAIN): small trial counts, both cores.
-DEMO_TRAINING = ("--random-trials", "3", "--tpe-trials", "3", "--cpcv-groups", "4", "--max-trees", "30",
+DEMO_TRAINING = ("--random-trials", "2", "--tpe-trials", "2", "--cpcv-groups", "4", "--max-trees", "20",
                  "--min-trades", "30", "--workers", "2")
 REPLAY_START, REPLAY_END = date(2024, 7, 1), date(2024, 8, 30)  # two months after the training period
 BASELINE_END = date(2024, 7, 14)  # sklearn scores a row in tens of ms: its replay is the first two weeks

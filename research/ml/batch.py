@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from multialpha.research.ml.publish import PairResult
-from multialpha.research.ml.study import finished_trials, open_storage
+from multialpha.research.ml.study import finished_trials, load_study, open_storage
 from multialpha.research.ml.train import PairSpec, finalize_pair, finished_bundle, load_pair, search_pair
 
 from multialpha.errors import MultialphaError
@@ -162,6 +162,16 @@ def train_pairs(specs: Sequence[PairSpec], *, workers: int = 1, scheduler: str |
     for outcome in outcomes.values():
         if on_outcome is not None:
             on_outcome(outcome)
+    # Create every study here, once, before any worker opens the storage: workers creating the
+    # tables of a new storage at the same moment would collide.
+    for spec in list(pending):
+        try:
+            load_study(open_storage(spec.storage), spec.study_name(), spec.settings)
+        except MultialphaError as exc:
+            outcomes[(spec.strategy, spec.symbol)] = _failed(spec, str(exc))
+            pending.remove(spec)
+            if on_outcome is not None:
+                on_outcome(outcomes[(spec.strategy, spec.symbol)])
     run_id = uuid.uuid4().hex
     n_slots = slots_per_pair(workers if scheduler is None else _cluster_threads(scheduler), len(pending))
     tasks = [(spec, slot) for spec in pending for slot in range(n_slots)]

@@ -110,7 +110,9 @@ def _unfiltered_sharpe(s: Any) -> float:
 def draw(path: Path, data: PairData, selection: Selection, holdout: HoldoutResult, path_daily: np.ndarray) -> None:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(13, 9), layout="constrained")
+    fig = Figure(figsize=(13, 9))
+    # Fixed margins: a layout engine would cost more than all the drawing (a second a figure).
+    fig.subplots_adjust(left=0.13, right=0.94, top=0.95, bottom=0.07, wspace=0.32, hspace=0.3)
     (eq, curve), (imp, paths) = fig.subplots(2, 2)
     sym = data.spec.symbol
 
@@ -133,6 +135,7 @@ def draw(path: Path, data: PairData, selection: Selection, holdout: HoldoutResul
     importances = np.asarray(selection.model.feature_importances_)
     top = np.argsort(importances)[::-1][:TOP_FEATURES]
     imp.barh([selection.features[i] for i in top][::-1], importances[top][::-1])
+    imp.tick_params(axis="y", labelsize="small")
     imp.set(title="feature importances (final forest)", xlabel="mean decrease in impurity")
 
     for p, daily in enumerate(path_daily):

@@ -11,6 +11,7 @@ is older than the grace period, and never counts as finished.
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -48,11 +49,23 @@ def shown_storage(url: str | None) -> str:
         return redact_url(url)
 
 
+_OPENED: dict[str, BaseStorage] = {}  # one engine per URL and process: opening one checks the schema
+_OPENING = threading.Lock()
+
+
 def open_storage(url: str | None) -> BaseStorage:
-    """The storage at ``url`` (tables created on first use); in memory when None."""
+    """The storage at ``url`` (tables created on first use; opened once per process); a new
+    in-memory one when None."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if url is None:
         return InMemoryStorage()
+    with _OPENING:
+        if url not in _OPENED:
+            _OPENED[url] = _open_rdb(url)
+        return _OPENED[url]
+
+
+def _open_rdb(url: str) -> BaseStorage:
     engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_SECS}} if url.startswith("sqlite") else {}
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

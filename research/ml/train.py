@@ -77,6 +77,9 @@ class PairSpec:
     def study_name(self) -> str:
         """The study of this pair under these inputs: a change of data, params, features, periods
         or search settings (trial counts aside) starts a new study."""
+        contracts = load_contracts(self.contracts_path)  # an unknown symbol is named before its bar file
+        for symbol in (self.symbol, *self.references):
+            require(contracts, symbol, file=self.contracts_path)
         hashes = {p.name: _file_sha256(p) for p in self.bar_files()}
         key = fingerprint(self.alpha, dict(self.params), self.references, self.features,
                           self.periods.train_start, self.periods.holdout_start,
