@@ -49,7 +49,7 @@ SYMBOLS = ("ES", "CL", "6A")
 REFERENCES = ("ZB", "VX")
 START, END = date(2019, 1, 2), date(2021, 12, 31)  # three years of hourly bars per symbol
 SEED = 7
-REPEATS = 3
+REPEATS = 5
 CHICAGO = ZoneInfo("America/Chicago")
 
 

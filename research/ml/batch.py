@@ -90,7 +90,6 @@ class Progress:
                         self._studies.append((spec.storage, spec.study_name(), spec.settings.trials))
                 except MultialphaError:  # e.g. a missing bar file: the pair's worker reports it
                     continue
-        self._storages: dict[str, Any] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.trials: Any = None
@@ -118,8 +117,7 @@ class Progress:
         total = 0
         for url, name, wanted in self._studies:
             try:
-                storage = self._storages.get(url) or self._storages.setdefault(url, open_storage(url))
-                study = optuna.load_study(study_name=name, storage=storage)
+                study = optuna.load_study(study_name=name, storage=open_storage(url))
                 total += min(len(finished_trials(study)), wanted)
             except Exception:  # the study is not created yet or the storage is busy: next poll
                 continue
