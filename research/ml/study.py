@@ -53,12 +53,15 @@ _OPENED: dict[str, BaseStorage] = {}  # one engine per URL and process: opening 
 _OPENING = threading.Lock()
 
 
+_MEMORY = InMemoryStorage()  # url None: studies kept in this process only
+
+
 def open_storage(url: str | None) -> BaseStorage:
-    """The storage at ``url`` (tables created on first use; opened once per process); a new
-    in-memory one when None."""
+    """The storage at ``url`` (tables created on first use; opened once per process); this
+    process's in-memory storage when None."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if url is None:
-        return InMemoryStorage()
+        return _MEMORY
     with _OPENING:
         if url not in _OPENED:
             _OPENED[url] = _open_rdb(url)

@@ -34,6 +34,7 @@ from multialpha.research.ml.study import (
     run_trials,
     wait_for_running,
 )
+from optuna.storages import InMemoryStorage
 
 from multialpha.contracts import ContractSpec, load_contracts, require
 from multialpha.features import BarArrays, Reference, reference_features
@@ -214,7 +215,7 @@ def train_filter(bars: BarArrays, refs: Mapping[str, Reference], params: Any, co
     cand = extract_candidates(bars, alpha, params, contract, names, tables, times=BarTimes.of(bars))
     data = checked_search_set(cand, bars, periods, settings, context=context)
     plan = cv_plan(data, settings.cpcv)
-    study = load_study(open_storage(None), f"{bars.symbol}.memory", settings)
+    study = load_study(InMemoryStorage(), f"{bars.symbol}.memory", settings)  # a fresh study every call
     run_trials(study, CpcvObjective(data, plan, settings, groups), settings.trials)
     selection = select(study, data, plan, settings, groups, context=context)
     return FittedFilter(selection.model, selection.threshold, selection.features, selection, study)

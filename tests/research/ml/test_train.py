@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,6 +67,7 @@ def test_search_and_threshold_when_holdout_bars_are_removed_then_identical(
     short = train_filter(cut(sample_bars["CL"]), {r: cut(sample_bars[r]) for r in ("ZB", "VX")}, params, contract,
                          FEATURES, HOLDOUT_START, settings=TINY)
     assert len(cut(sample_bars["CL"])) < len(sample_bars["CL"]) - 500
+    assert full.study is not short.study and len(full.study.trials) == TINY.trials
     assert [(t.params, t.value, t.state) for t in full.study.trials] == \
            [(t.params, t.value, t.state) for t in short.study.trials]
     assert (full.threshold, full.features) == (short.threshold, short.features)
@@ -95,13 +95,14 @@ def test_train_filter_when_feature_search_off_then_uses_the_features_given_in_or
     assert fit.model.n_features_in_ == 3 and 0 < fit.threshold < 1
 
 
-def test_bundle_records_the_search_and_holdout_periods(make_spec: MakeSpec, tmp_path: Path) -> None:
+def test_bundle_records_the_search_and_holdout_periods_with_a_study_in_memory(make_spec: MakeSpec) -> None:
     from datetime import date
 
-    spec = make_spec("CL", periods=Periods(holdout_start=HOLDOUT_START, train_start=date(2023, 9, 1),
-                                           holdout_end=date(2024, 5, 31)))
+    spec = make_spec("CL", storage=None, periods=Periods(holdout_start=HOLDOUT_START, train_start=date(2023, 9, 1),
+                                                         holdout_end=date(2024, 5, 31)))
     train_pair(spec)
     meta = json.loads((spec.bundle_dir / "CL_best.json").read_text())
     assert meta["Data"]["search_from"] == "2023-09-01"
     assert (meta["Data"]["holdout_from"], meta["Data"]["holdout_to"]) == ("2024-04-01", "2024-05-31")
     assert meta["Holdout"]["to"] == "2024-05-31"
+    assert meta["Search"]["Storage"] == "memory"
