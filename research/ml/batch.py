@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from multialpha.research.errors import ResearchError
 from multialpha.research.ml.publish import PairResult
 from multialpha.research.ml.study import finished_trials, load_study, open_storage
 from multialpha.research.ml.train import PairSpec, finalize_pair, finished_bundle, load_pair, search_pair
@@ -28,6 +29,7 @@ from multialpha.research.ml.train import PairSpec, finalize_pair, finished_bundl
 from multialpha.errors import MultialphaError
 
 POLL_SECS = 1.0
+CONNECT_SECS = 30
 
 
 @dataclass(frozen=True)
@@ -197,17 +199,24 @@ def _run(tasks: list[tuple[PairSpec, int]], run_id: str, workers: int, scheduler
         yield from parallel(delayed(pair_slot)(spec, slot, run_id) for spec, slot in tasks)
 
 
-def _cluster_threads(scheduler: str) -> int:
+def _client(scheduler: str) -> Any:
     from distributed import Client
 
-    with Client(scheduler, timeout=30) as client:
+    try:
+        return Client(scheduler, timeout=CONNECT_SECS)
+    except (OSError, TimeoutError) as exc:
+        raise ResearchError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+
+def _cluster_threads(scheduler: str) -> int:
+    with _client(scheduler) as client:
         return sum(client.nthreads().values())
 
 
 def _run_dask(tasks: list[tuple[PairSpec, int]], run_id: str, scheduler: str) -> Iterable[SlotOutcome]:
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
-    with Client(scheduler, timeout=30) as client:
+    with _client(scheduler) as client:
         futures = {client.submit(pair_slot, spec, slot, run_id, pure=False,
                                  key=f"train-{spec.strategy}-{spec.symbol}-{slot}-{run_id[:8]}"): (spec, slot)
                    for spec, slot in tasks}

@@ -51,13 +51,15 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--holdout-start", type=_date, default=DEFAULT_HOLDOUT_START,
                    help=f"first trade date of the hold-out (default: {DEFAULT_HOLDOUT_START})")
     p.add_argument("--holdout-end", type=_date, help="last trade date of the hold-out (default: last bar)")
-    p.add_argument("--random-trials", type=int, default=d.random_trials, help="random trials first")
-    p.add_argument("--tpe-trials", type=int, default=d.tpe_trials, help="then TPE trials")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--cpcv-groups", type=int, default=d.cpcv.n_groups)
-    p.add_argument("--cpcv-test-groups", type=int, default=d.cpcv.n_test_groups)
-    p.add_argument("--embargo", type=float, default=d.cpcv.embargo, help="fraction of the trades")
-    p.add_argument("--min-trades", type=int, default=d.min_trades, help="filtered trades per CPCV path")
+    p.add_argument("--random-trials", type=int, default=d.random_trials, help="random trials first (default: %(default)s)")
+    p.add_argument("--tpe-trials", type=int, default=d.tpe_trials, help="then TPE trials (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=d.seed, help="(default: %(default)s)")
+    p.add_argument("--cpcv-groups", type=int, default=d.cpcv.n_groups, help="(default: %(default)s)")
+    p.add_argument("--cpcv-test-groups", type=int, default=d.cpcv.n_test_groups, help="(default: %(default)s)")
+    p.add_argument("--embargo", type=float, default=d.cpcv.embargo,
+                   help="after each test group, as a fraction of the trades (default: %(default)s)")
+    p.add_argument("--min-trades", type=int, default=d.min_trades,
+                   help="filtered trades per CPCV path a threshold must keep (default: %(default)s)")
     p.add_argument("--max-trees", type=int, help=f"cap on n_estimators (space: {d.forest.n_estimators})")
     p.add_argument("--no-feature-search", action="store_true", help="use every candidate feature")
     p.add_argument("--no-pruning", action="store_true", help="run every fold of every trial")
