@@ -106,6 +106,13 @@ def run_trials(study: optuna.Study, objective: Callable[[optuna.Trial], float], 
     return len(finished_trials(study))
 
 
+def run_shared_study(url: str, name: str, settings: SearchSettings, objective: Callable[[optuna.Trial], float],
+                     target: int) -> int:
+    """``run_trials`` on the study ``name`` at ``url``: what one of many worker processes sharing
+    a study runs (all its arguments pickle)."""
+    return run_trials(load_study(open_storage(url), name, settings), objective, target)
+
+
 def wait_for_running(study: optuna.Study, run_id: str, *, poll_secs: float = 0.5) -> None:
     """Wait until no trial started by run ``run_id`` (this run's other workers) is running.
 
