@@ -7,7 +7,7 @@ the hold-out on 2022-2024; the default search settings (CPCV 6 groups / 2 test g
 forests per trial, the default forest space, 100 trades per path at least). A shortened search
 (``RANDOM`` random then ``TPE`` TPE trials) is timed three ways:
 
-* pruned (median pruner per fold, the default), one worker;
+* pruned (successive halving over the folds, the default), one worker;
 * unpruned, same seed: the same random draws, every fold of every trial;
 * pruned, two worker processes sharing the study through its SQLite storage.
 

@@ -71,14 +71,11 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> SearchSettings:
-    d = SearchSettings()
     return SearchSettings(
         random_trials=args.random_trials, tpe_trials=args.tpe_trials, seed=args.seed,
         cpcv=CpcvSettings(args.cpcv_groups, args.cpcv_test_groups, args.embargo),
         forest=ForestSpace().capped(args.max_trees), min_trades=args.min_trades,
-        search_features=not args.no_feature_search, prune=not args.no_pruning,
-        pruner_startup_trials=min(d.pruner_startup_trials, max(1, args.random_trials)),
-        pruner_warmup_folds=d.pruner_warmup_folds)
+        search_features=not args.no_feature_search, prune=not args.no_pruning)
 
 
 def build_specs(args: argparse.Namespace, pairs: list[Pair]) -> list[PairSpec]:

@@ -120,7 +120,8 @@ def publish(data: PairData, study: optuna.Study, study_name: str, selection: Sel
             "CPCV": {**dataclasses.asdict(spec.settings.cpcv), "splits": len(data.plan.splits),
                      "paths": data.plan.n_paths},
             "Threshold_Grid": list(spec.settings.thresholds), "Min_Trades_Per_Path": spec.settings.min_trades,
-            "Pruning": "median pruner per fold" if spec.settings.prune else "off",
+            "Pruning": (f"successive halving over the folds from fold {spec.settings.pruner_min_folds}, keeping "
+                        f"1/{spec.settings.pruner_reduction}" if spec.settings.prune else "off"),
             "Forest": {key: selection.forest_params[key] for key in FOREST_KEYS},
             "Candidate_Features": len(s.features),
             "Feature_Groups": [g for g in data.groups if set(data.groups[g]) & set(selection.features)],

@@ -82,8 +82,11 @@ class SearchSettings:
     min_trades: int = 100  # filtered trades per CPCV path (the whole search period)
     search_features: bool = True  # switch feature groups on and off; False: every candidate feature
     prune: bool = True
-    pruner_startup_trials: int = 10  # trials finished before any is pruned
-    pruner_warmup_folds: int = 3  # folds of a trial always run before it may be pruned
+    # Asynchronous successive halving over the folds: after ``pruner_min_folds`` folds a trial
+    # goes on only if its running estimate is in the top 1/``pruner_reduction`` of the trials
+    # that reached that fold, again after ``pruner_min_folds * pruner_reduction`` folds, ...
+    pruner_min_folds: int = 4
+    pruner_reduction: int = 2
 
     def __post_init__(self) -> None:
         if self.random_trials < 0 or self.tpe_trials < 0 or self.random_trials + self.tpe_trials < 1:
@@ -95,6 +98,9 @@ class SearchSettings:
             raise ResearchError(f"thresholds must be increasing and distinct, got {self.thresholds}")
         if self.min_trades < 1:
             raise ResearchError(f"min_trades must be at least 1, got {self.min_trades}")
+        if self.pruner_min_folds < 1 or self.pruner_reduction < 2:
+            raise ResearchError(f"pruning needs pruner_min_folds >= 1 and pruner_reduction >= 2, got "
+                                f"{self.pruner_min_folds} and {self.pruner_reduction}")
 
     @property
     def trials(self) -> int:

@@ -85,8 +85,8 @@ def _open_rdb(url: str) -> BaseStorage:
 def load_study(storage: BaseStorage, name: str, settings: SearchSettings) -> optuna.Study:
     """The study ``name`` (created if new), with the sampler and pruner of ``settings``."""
     pruner: optuna.pruners.BasePruner = (
-        optuna.pruners.MedianPruner(n_startup_trials=settings.pruner_startup_trials,
-                                    n_warmup_steps=settings.pruner_warmup_folds)
+        optuna.pruners.SuccessiveHalvingPruner(min_resource=settings.pruner_min_folds,
+                                               reduction_factor=settings.pruner_reduction)
         if settings.prune else optuna.pruners.NopPruner())
     return optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True,
                                sampler=RandomThenTpeSampler(settings.random_trials, settings.seed), pruner=pruner)

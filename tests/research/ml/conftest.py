@@ -28,7 +28,7 @@ PARAMS = {**IbsParams.defaults(), "stop_type": "atr", "stop_atr_mult": 2.5, "tp_
 # Small enough for a pair in a second or two; still CPCV with 3 paths, random then TPE, pruning.
 TINY = SearchSettings(random_trials=3, tpe_trials=2, seed=5, cpcv=CpcvSettings(4, 2, 0.01),
                       forest=ForestSpace(n_estimators=(8, 12), max_depth=(2, 5), min_samples_leaf=(10, 40)),
-                      min_trades=20, pruner_startup_trials=2, pruner_warmup_folds=2)
+                      min_trades=20, pruner_min_folds=2)
 
 
 @pytest.fixture(scope="session")
