@@ -196,7 +196,7 @@ def run() -> dict[str, Any]:
         "trial's out-of-sample mean path Sharpe; the hold-out columns are the selected forest saved as a bundle "
         "and run as the step's filter on 2022-2024 (unfiltered -> filtered).",
         "**Scaling.** A trial costs its 15 forest fits (each grows with trees x rows sampled x features tried); "
-        "a pruned trial stops after 3 to 14 of them. Trials spread over workers through the shared storage "
+        "a pruned trial stops after 4 or 8 of them. Trials spread over workers through the shared storage "
         "(SQLite on one machine, a server database across machines), so wall time falls with cores until the "
         "storage's write lock or the TPE model (it grows with the finished trials) dominates; pairs are "
         "independent and scale out with `train-all` on a Dask cluster.",
