@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from _common import REPO, markdown_table, ratio, section, time_once
-from multialpha.research.ml.demo_train import strategy_params_from_config
+from multialpha.research.ml.manifest import Pair, load_config, pair_params
 from multialpha.research.portfolio.candidates import signal_trades
 from multialpha.research.portfolio.exact import simulate_exact
 from multialpha.research.portfolio.fast import FastSimulator, Scores
@@ -171,8 +171,8 @@ class EventLoop(FastSimulator):
 def _inputs() -> tuple[PortfolioInputs, PortfolioPlan, float]:
     contracts = load_contracts(REPO / "config" / "contracts.yml")
     bars = generate_sample_bars(SYMBOLS, start=START, end=END, seed=7)
-    plan = strategy_params_from_config(REPO / "config.multi_alpha.yml")["ibs_a"]
-    params = IbsParams.from_mapping({**IbsParams.defaults(), **plan["params"], "use_ml_filter": False})
+    _, values = pair_params(load_config(REPO / "config.multi_alpha.yml"), Pair("ibs_a", SYMBOLS[0]))
+    params = IbsParams.from_mapping({**values, "use_ml_filter": False})
     t0 = time.perf_counter()
     candidates = {("ibs", s): signal_trades(bars[s], IBS, params, contracts[s], strategy="ibs") for s in SYMBOLS}
     secs = time.perf_counter() - t0

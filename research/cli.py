@@ -227,16 +227,6 @@ def main(argv: list[str] | None = None) -> int:
     except MultialphaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
-    except KeyboardInterrupt:
-        print("interrupted: finished trials are kept in the study storage; run the same command again to "
-              "resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Exception as exc:  # a bug rather than an input problem: say what, keep the traceback for --debug
-        if args.debug:
-            raise
-        print(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
-              file=sys.stderr)
-        return EXIT_UNEXPECTED
     except (ValueError, OSError) as exc:  # inputs refused below the commands: still one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
