@@ -32,16 +32,3 @@ class InboxFeed(bt.feed.DataBase):
         self.lines.openinterest[0] = 0.0
         return True
 
-
-class StepBarrier(bt.Strategy):
-    """Added last to a worker's Cerebro: runs after every strategy of the step and tells the
-    inbox the bar time is fully processed."""
-
-    params = (("inbox", None),)
-
-    def prenext(self) -> None:
-        self.next()
-
-    def next(self) -> None:
-        self.p.inbox.mark_step_done()
-

@@ -16,7 +16,7 @@ from multialpha.contracts import ContractSpec, require
 from multialpha.errors import FatalError, MultialphaError, WorkerError
 from multialpha.execution.router import OrderRouter
 from multialpha.features import REQUIRED_HISTORY_BARS, FeatureBook, unknown_features
-from multialpha.feeds.btfeed import InboxFeed, StepBarrier
+from multialpha.feeds.btfeed import InboxFeed
 from multialpha.feeds.history import BarHistory
 from multialpha.feeds.inbox import Inbox
 from multialpha.models import ModelBundle, bundle_json_name, load_model_bundle
@@ -144,9 +144,8 @@ class StrategyWorker:
         cerebro = bt.Cerebro(preload=False, runonce=False, stdstats=False, exactbars=1)
         for symbol in self._feed_symbols:
             cerebro.adddata(InboxFeed(inbox=self.inbox, symbol=symbol), name=symbol)
-        for step in self.steps.values():
-            cerebro.addstrategy(StepAdapter, step=step, current=lambda: self.inbox.current)
-        cerebro.addstrategy(StepBarrier, inbox=self.inbox)
+        cerebro.addstrategy(StepAdapter, steps=list(self.steps.values()), current=lambda: self.inbox.current,
+                            done=self.inbox.mark_step_done)
         self._cerebro = cerebro
         self._move(WorkerState.READY)
 
