@@ -140,6 +140,12 @@ class TradersPostClient:
         self._sleep = sleep
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
+        # requests reads the proxy and CA-bundle environment on every request (a scan of the whole
+        # environment, about 1 ms); it does not change while the daemon runs: read once per URL.
+        self._env_reader: requests.Session | None = None
+        self._env: dict[str, dict[str, Any]] = {}
+        if self._owns_session:
+            self._env_reader, self._session.trust_env = requests.Session(), False
         # urllib3 must not repeat a POST behind our back; only this class decides retries.
         adapter = HTTPAdapter(max_retries=Retry(total=0, read=False, redirect=False, raise_on_status=False))
         self._session.mount("http://", adapter)
@@ -148,6 +154,19 @@ class TradersPostClient:
     def close(self) -> None:
         if self._owns_session:
             self._session.close()
+        if self._env_reader is not None:
+            self._env_reader.close()
+
+    def _environment(self, url: str) -> dict[str, Any]:
+        """Proxies, CA bundle and client certificate for ``url`` from the environment, as requests
+        would read them on each request."""
+        if self._env_reader is None:
+            return {}
+        settings = self._env.get(url)
+        if settings is None:
+            found = self._env_reader.merge_environment_settings(url, {}, None, None, None)
+            settings = self._env[url] = {k: found[k] for k in ("proxies", "verify", "cert")}
+        return settings
 
     def __enter__(self) -> TradersPostClient:
         return self
@@ -207,6 +226,7 @@ class TradersPostClient:
                 },
                 timeout=(self.connect_timeout_secs, self.timeout_secs),
                 allow_redirects=False,
+                **self._environment(url),
             )
         except requests.exceptions.ConnectTimeout:
             return _Attempt(_Kind.NOT_SENT, None, "connect timeout")
