@@ -216,3 +216,15 @@ def test_redact_url_keeps_scheme_and_host_only() -> None:
     assert redact_url("https://webhooks.traderspost.io/trading/webhook/uuid/pw") == "https://webhooks.traderspost.io/***"
     assert redact_url("http://127.0.0.1:8080/x?token=1") == "http://127.0.0.1:8080/***"
     assert redact_url("garbage") == "***"
+
+
+def test_deliver_when_proxy_in_environment_then_post_goes_through_it(
+        make_sink: MakeSink, recording_sleep: RecordingSleep, monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = make_sink()  # the host below does not resolve: only the proxy can have answered
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with _client(recording_sleep) as client:
+        result = client.deliver("http://orders.example.test/hook", PAYLOAD, label="ibs_a")
+    assert result.status is OrderStatus.SENT
+    assert [r["path"] for r in proxy.received] == ["/hook"]
