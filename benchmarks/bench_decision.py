@@ -13,27 +13,31 @@ bundle scoring through scikit-learn's ``predict_proba`` at ``n_jobs=-1``.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
-import io
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-import yaml
-from _common import REPO, Timing, markdown_table, ratio, section, time_calls, time_once
-from multialpha.research.cli import main as research_main
-from multialpha.research.ml.manifest import config_pairs, load_config
-from multialpha.research.sampledata import write_sample_data
+from _common import Timing, markdown_table, ratio, section, time_calls
+from _daemon_setup import (
+    CONFIG,
+    CONTRACTS,
+    DATA_END,
+    DATA_START,
+    REFERENCES,
+    SEED,
+    TRAIN_END,
+    Inputs,
+    prepare_inputs,
+    sink_process,
+    variant,
+)
 
 from multialpha.calendar import trading_day
 from multialpha.config import load_app_config
@@ -49,13 +53,6 @@ from multialpha.runner import MultiAlphaRunner, RunOptions
 from multialpha.runner.demo import demo_environment
 from multialpha.runner.worker import StrategyWorker
 
-CONFIG = REPO / "config.multi_alpha.yml"
-CONTRACTS = REPO / "config" / "contracts.yml"
-REFERENCES = ("ZB", "VX")
-DATA_START, DATA_END, TRAIN_END, SEED, TRAIN_SEED = date(2023, 1, 2), date(2024, 12, 31), date(2024, 7, 1), 7, 11
-# The demo's training (the Makefile's DEMO_TRAIN): small trial counts, both cores.
-DEMO_TRAINING = ("--random-trials", "2", "--tpe-trials", "2", "--cpcv-groups", "4", "--max-trees", "20",
-                 "--min-trades", "30", "--workers", "2")
 REPLAY_START, REPLAY_END = date(2024, 7, 1), date(2024, 8, 30)  # two months after the training period
 BASELINE_END = date(2024, 7, 14)  # sklearn scores a row in tens of ms: its replay is the first two weeks
 TARGET_P99_US = 2000.0
@@ -167,68 +164,14 @@ def sklearn_bundle(bundle: ModelBundle, n_jobs: int) -> ModelBundle:
     return dataclasses.replace(bundle, predictor=predictor)
 
 
-class Inputs(NamedTuple):
-    root: Path
-    data: Path
-    models: Path
-    configs: dict[str, Path]
-
-
-def prepare_inputs(root: Path) -> tuple[Inputs, float]:
-    """Sample data and demo bundles in ``root``, as ``make demo`` makes them; seconds taken."""
-    pairs = config_pairs(load_config(CONFIG))
-    symbols = sorted({p.symbol for p in pairs} | set(REFERENCES))
-    data, models = root / "data", root / "models"
-
-    def make() -> None:
-        write_sample_data(data, symbols=symbols, start=DATA_START, end=DATA_END, seed=SEED)
-        with contextlib.redirect_stdout(io.StringIO()):  # one line per bundle
-            code = research_main(["train-all", "--config", str(CONFIG), "--data", str(data), "--out", str(models),
-                                  "--holdout-start", TRAIN_END.isoformat(), "--seed", str(TRAIN_SEED),
-                                  "--no-progress", *DEMO_TRAINING])
-        if code != 0:
-            raise RuntimeError(f"training the demo bundles failed (exit {code})")
-
-    secs = time_once(make)
-    first = [p.symbol for p in pairs if p.strategy == "ibs_a"]
-    configs = {
+def latency_configs(inputs: Inputs) -> dict[str, Path]:
+    """The repo config and two smaller variants (how latency scales with the work per bar time)."""
+    first = [p.symbol for p in inputs.pairs if p.strategy == "ibs_a"]
+    return {
         "2 strategies x 10 symbols": CONFIG,
-        "1 strategy x 10 symbols": variant(root / "one_strategy.yml", {"ibs_a": first}),
-        "1 strategy x 5 symbols": variant(root / "five_symbols.yml", {"ibs_a": first[:5]}),
+        "1 strategy x 10 symbols": variant(inputs.root / "one_strategy.yml", {"ibs_a": first}),
+        "1 strategy x 5 symbols": variant(inputs.root / "five_symbols.yml", {"ibs_a": first[:5]}),
     }
-    return Inputs(root, data, models, configs), secs
-
-
-def variant(path: Path, keep: dict[str, Sequence[str]]) -> Path:
-    """The repo config with only the strategies in ``keep`` enabled, trading the symbols given."""
-    doc = yaml.safe_load(CONFIG.read_text())
-    doc["runtime"]["contracts_path"] = str(CONTRACTS)
-    doc["runtime"]["rolls_path"] = str(CONTRACTS.with_name("rolls.yml"))
-    doc["runtime"]["config_dir"] = str(REPO / doc["runtime"].get("config_dir", "config"))
-    for name, block in doc["strategies"].items():
-        block["enabled"] = name in keep
-        if name in keep:
-            block["instruments"] = list(keep[name])
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
-
-
-@contextlib.contextmanager
-def sink_process(out: Path) -> Iterator[str]:
-    """``multialpha webhook-sink`` in its own process (as a remote endpoint would be: its work
-    takes no turns on the daemon's interpreter); yields its URL and stops it afterwards."""
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from multialpha.cli import main; "
-                             "sys.exit(main(sys.argv[1:]))", "webhook-sink", "--port", "0", "--out", str(out)],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        if not url.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"webhook sink did not start (printed {url!r})")
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def replay(inputs: Inputs, config: Path, name: str, end: date,
@@ -317,11 +260,12 @@ def first_in_step(samples: Sequence[Sample]) -> set[str]:
 def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench_decision_") as tmp:
         inputs, setup_secs = prepare_inputs(Path(tmp))
-        main_cfg = inputs.configs["2 strategies x 10 symbols"]
+        configs = latency_configs(inputs)
+        main_cfg = configs["2 strategies x 10 symbols"]
         compiled, compiled_secs = replay(inputs, main_cfg, "compiled", REPLAY_END)
         baseline, baseline_secs = replay(inputs, main_cfg, "sklearn", BASELINE_END, SklearnRunner)
         scaled = {label: replay(inputs, cfg, label.replace(" ", "_"), BASELINE_END)[0]
-                  for label, cfg in inputs.configs.items() if cfg != main_cfg}
+                  for label, cfg in configs.items() if cfg != main_cfg}
         stages = stage_timings(inputs)
         disk = disk_fsync(Path(tmp))
 

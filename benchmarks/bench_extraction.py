@@ -19,18 +19,16 @@ reported. Baseline, measured in the same run: Backtrader's bars per second.
 
 from __future__ import annotations
 
-import math
 import tempfile
-from collections import deque
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-import backtrader as bt
 import pandas as pd
 from _common import REPO, best_of, markdown_table, ratio, section, time_once
+from _plain_ibs import Trade, backtrader_run, utc_iso
 from multialpha.research.engine import BarTimes, run_instrument
 from multialpha.research.ml.extract import extract_candidates
 from multialpha.research.ml.manifest import Pair, load_config, pair_params
@@ -53,100 +51,10 @@ REPEATS = 5
 CHICAGO = ZoneInfo("America/Chicago")
 
 
-class Trade(NamedTuple):
-    entry: str
-    entry_price: float
-    exit: str
-    exit_price: float
-    pnl: float
-
-
-def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-
-
 def research_trades(bars: BarArrays, params: IbsParams, contract: ContractSpec) -> list[Trade]:
     run = run_instrument(bars, IBS, params, contract)
-    return [Trade(_iso(t.entry_time), t.entry_price, _iso(t.exit_time), t.exit_price, round(t.pnl, 6))
+    return [Trade(utc_iso(t.entry_time), t.entry_price, utc_iso(t.exit_time), t.exit_price, round(t.pnl, 6))
             for t in run.trades]
-
-
-class PlainIbs(bt.Strategy):  # type: ignore[misc]
-    """The IBS rules written for Backtrader alone (see the module docstring)."""
-
-    params = (("rules", None), ("tick", 0.25))
-
-    def __init__(self) -> None:
-        p: IbsParams = self.p.rules
-        self.rules = p
-        self.trs: deque[int] = deque(maxlen=14)
-        self.prev_close: int | None = None
-        self.holding: dict[str, Any] | None = None
-        self.fills: list[tuple[str, float, float]] = []  # (time, price, size)
-        self.pnls: list[float] = []
-        self.start_min, self.end_min = p.session_start_min, p.session_end_min
-
-    def notify_order(self, order: Any) -> None:
-        if order.status == order.Completed:
-            when = bt.num2date(order.executed.dt).replace(tzinfo=UTC)
-            self.fills.append((_iso(when), order.executed.price, order.executed.size))
-
-    def notify_trade(self, trade: Any) -> None:
-        if trade.isclosed:
-            self.pnls.append(round(trade.pnlcomm, 4))
-
-    def next(self) -> None:
-        p, tick = self.rules, self.p.tick
-        d = self.data
-        hi, lo, cl = (math.floor(x / tick + 0.5) for x in (d.high[0], d.low[0], d.close[0]))
-        if self.prev_close is not None:
-            self.trs.append(max(hi, self.prev_close) - min(lo, self.prev_close))
-        self.prev_close = cl
-        atr = sum(self.trs) * tick / 14 if len(self.trs) == 14 else math.nan
-        ibs = (cl - lo) / (hi - lo) if hi > lo else 0.5
-        local = d.datetime.datetime(0).replace(tzinfo=UTC).astimezone(CHICAGO)
-        minute = local.hour * 60 + local.minute
-        close = d.close[0]
-        if self.holding is not None:
-            h = self.holding
-            h["bars"] += 1
-            stop, target = h["stop"], h["target"]
-            if ((stop == stop and close <= stop) or (target == target and close >= target)
-                    or p.ibs_exit_low <= ibs <= p.ibs_exit_high
-                    or (p.max_holding_bars > 0 and h["bars"] >= p.max_holding_bars)
-                    or (p.auto_close_min >= 0 and p.auto_close_min <= minute < 17 * 60)):
-                self.close()
-                self.holding = None
-            return
-        start, end = self.start_min, self.end_min
-        in_window = start <= minute <= end if start <= end else (minute >= start or minute <= end)
-        if p.ibs_entry_low <= ibs <= p.ibs_entry_high and in_window:
-            self.buy(size=p.quantity)
-            stop = target = math.nan
-            if p.stop_type == "atr" and math.isfinite(atr):
-                stop = close - p.stop_atr_mult * atr if p.stop_atr_mult > 0 else math.nan
-                target = close + p.tp_atr_mult * atr if p.tp_atr_mult > 0 else math.nan
-            elif p.stop_type == "percent":
-                stop = close - abs(close) * p.stop_pct if p.stop_pct > 0 else math.nan
-                target = close + abs(close) * p.tp_pct if p.tp_pct > 0 else math.nan
-            self.holding = {"bars": 0, "stop": stop, "target": target}
-
-
-def backtrader_run(bars: BarArrays, params: IbsParams, contract: ContractSpec) -> list[Trade]:
-    close_times = pd.to_datetime(bars.close_ts, utc=True).tz_localize(None)
-    frame = pd.DataFrame({"open": bars.open, "high": bars.high, "low": bars.low, "close": bars.close,
-                          "volume": bars.volume}, index=close_times)
-    cerebro = bt.Cerebro(stdstats=False)
-    cerebro.adddata(bt.feeds.PandasData(dataname=frame))
-    cerebro.broker.setcash(1e12)
-    cerebro.broker.set_coc(True)  # a market order fills at the close of the bar that sent it
-    cerebro.broker.setcommission(commission=contract.commission_per_side, margin=1.0,
-                                 mult=contract.point_value, commtype=bt.CommInfoBase.COMM_FIXED)
-    cerebro.addstrategy(PlainIbs, rules=params, tick=contract.tick_size)
-    strat = cerebro.run()[0]
-    fills = strat.fills
-    buys, sells = fills[0::2], fills[1::2]
-    return [Trade(b[0], b[1], s[0], s[1], pnl) for b, s, pnl in zip(buys, sells, strat.pnls, strict=False)]
 
 
 def vectorbt_available() -> bool:
@@ -161,7 +69,7 @@ def vectorbt_run(bars: BarArrays, params: IbsParams, contract: ContractSpec) -> 
     from _vectorbt_ibs import vectorbt_trades
 
     close = pd.to_datetime(bars.close_ts, utc=True)
-    return [Trade(_iso(close[i].to_pydatetime()), float(bars.close[i]), _iso(close[j].to_pydatetime()),
+    return [Trade(utc_iso(close[i].to_pydatetime()), float(bars.close[i]), utc_iso(close[j].to_pydatetime()),
                   float(bars.close[j]), round(pnl, 4)) for i, j, pnl in vectorbt_trades(bars, params, contract)]
 
 
