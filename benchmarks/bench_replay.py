@@ -49,6 +49,7 @@ class DaemonRun(NamedTuple):
     secs: float
     bar_times: int
     orders: int
+    intents: frozenset[str]  # the order ids sent: every round must send the same
 
 
 class Window(NamedTuple):
@@ -118,7 +119,7 @@ def daemon_replay(inputs: Inputs, name: str) -> DaemonRun:
         secs = time_once(go)
     if report.failed:
         raise RuntimeError(f"replay {name} failed: {report.failed}")
-    return DaemonRun(secs, report.bar_times, len(report.routed))
+    return DaemonRun(secs, report.bar_times, len(report.routed), frozenset(r.intent.intent_id for r in report.routed))
 
 
 def run() -> dict[str, Any]:
@@ -144,6 +145,8 @@ def run() -> dict[str, Any]:
 
             plain.append(time_once(baseline))
     best = min(daemon, key=lambda r: r.secs)
+    if any(d.intents != daemon[0].intents for d in daemon):
+        raise RuntimeError(f"the replays sent different orders: {[d.orders for d in daemon]}")
     if best.bar_times != window.bar_times:
         raise RuntimeError(f"the daemon replayed {best.bar_times} bar times, the window has {window.bar_times}")
     fastest_plain = min(plain)

@@ -43,7 +43,7 @@ def _check_stops(st, row, money, stopped, stop_u, counters, s_day, s_scope, s_ro
 
 @njit(cache=True)
 def _close(k, price, reason, row, day, inst_strat, inst_sym, strat_account, pos_open, pos_cand, ref, unreal,
-           entry_px, pvq, comm, money, count, held, stopped, pending, stop_u, last_exit, counters,
+           entry_px, pvq, comm, money, count, held, closed_by, stopped, pending, stop_u, last_exit, counters,
            record, t_inst, t_cand, t_exit_row, t_exit_px, t_pnl, t_reason,
            s_day, s_scope, s_row):  # pragma: no cover
     st = inst_strat[k]
@@ -59,6 +59,8 @@ def _close(k, price, reason, row, day, inst_strat, inst_sym, strat_account, pos_
     a = strat_account[st]
     if a >= 0:
         held[a, inst_sym[k]] -= 1
+        closed_by[a, inst_sym[k], 0] = row
+        closed_by[a, inst_sym[k], 1] = st
     pos_open[k] = False
     last_exit[k] = row
     n = counters[0]
@@ -121,6 +123,7 @@ def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_
         if strat_account[s] + 1 > n_accounts:
             n_accounts = strat_account[s] + 1
     held = np.zeros((n_accounts, close.shape[1]), dtype=np.int64)
+    closed_by = np.full((n_accounts, close.shape[1], 2), -1, dtype=np.int64)  # last exit: row, strategy
     pos_open = np.zeros(n_inst, dtype=np.bool_)
     pos_cand = np.full(n_inst, -1, dtype=np.int64)
     entry_px = np.zeros(n_inst)
@@ -200,13 +203,13 @@ def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_
                 c = pos_cand[k]
                 if stopped[st] or pending[st] or stopped[acct] or pending[acct]:
                     _close(k, px, stop_reason, row, day - base, inst_strat, inst_sym, strat_account, pos_open,
-                           pos_cand, ref, unreal, entry_px, pvq, comm, money, count, held, stopped, pending,
+                           pos_cand, ref, unreal, entry_px, pvq, comm, money, count, held, closed_by, stopped, pending,
                            stop_u, last_exit, counters, record, t_inst, t_cand, t_exit_row, t_exit_px, t_pnl,
                            t_reason, s_day, s_scope, s_row)
                     n_open = _remove(open_list, n_open, k)
                 elif c_exit_row[c] <= row:
                     _close(k, px, c_reason[c], row, day - base, inst_strat, inst_sym, strat_account,
-                           pos_open, pos_cand, ref, unreal, entry_px, pvq, comm, money, count, held, stopped,
+                           pos_open, pos_cand, ref, unreal, entry_px, pvq, comm, money, count, held, closed_by, stopped,
                            pending, stop_u, last_exit, counters, record, t_inst, t_cand, t_exit_row, t_exit_px,
                            t_pnl, t_reason, s_day, s_scope, s_row)
                     n_open = _remove(open_list, n_open, k)
@@ -219,6 +222,8 @@ def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_
             a = strat_account[st]
             if a >= 0 and held[a, inst_sym[k]] > 0:
                 continue  # another strategy on the broker account holds the symbol
+            if a >= 0 and closed_by[a, inst_sym[k], 0] == row and closed_by[a, inst_sym[k], 1] != st:
+                continue  # or closed it at this bar time
             if max_pos[st] >= 0 and count[st] >= max_pos[st]:
                 continue
             if max_pos[acct] >= 0 and count[acct] >= max_pos[acct]:
@@ -245,7 +250,7 @@ def simulate_kernel(r0, r1, day_idx, close, inst_sym, inst_strat, active, strat_
                 st = inst_strat[k]
                 if pos_open[k] and (stopped[st] or pending[st] or stopped[acct] or pending[acct]):
                     _close(k, last_close[k], stop_reason, row, day - base, inst_strat, inst_sym, strat_account,
-                           pos_open, pos_cand, ref, unreal, entry_px, pvq, comm, money, count, held, stopped,
+                           pos_open, pos_cand, ref, unreal, entry_px, pvq, comm, money, count, held, closed_by, stopped,
                            pending, stop_u, last_exit, counters, record, t_inst, t_cand, t_exit_row, t_exit_px,
                            t_pnl, t_reason, s_day, s_scope, s_row)
                     n_open = _remove(open_list, n_open, k)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -110,7 +110,19 @@ def test_can_open_same_symbol_on_one_broker_account_then_second_strategy_denied(
     pc.on_opened("ibs", "ES", price=5000.0, quantity=1, when=clock.now())
     assert pc.can_open("trend", "ES").reason is DenyReason.SYMBOL_HELD_ON_ACCOUNT
     pc.on_closed("ibs", "ES", price=5001.0, when=clock.now(), reason="exit")
-    assert pc.can_open("trend", "ES")
+    clock.set(clock.now() + timedelta(hours=1))
+    assert pc.can_open("trend", "ES")  # the next bar time
+
+
+def test_can_open_at_the_bar_time_another_strategy_closed_the_symbol_then_denied(make, clock) -> None:
+    # Whether that exit is confirmed yet or not: a replay must give the same answer every time.
+    pc = make(ibs=IBS, trend=TREND)
+    bar = clock.now()
+    assert pc.can_open("ibs", "ES")
+    pc.on_opened("ibs", "ES", price=5000.0, quantity=1, when=bar - timedelta(hours=2))
+    pc.on_closed("ibs", "ES", price=5001.0, when=bar, reason="stop")
+    assert pc.can_open("trend", "ES", bar).reason is DenyReason.SYMBOL_HELD_ON_ACCOUNT
+    assert pc.can_open("trend", "ES", bar + timedelta(hours=1))
 
 
 def test_can_open_when_account_max_reached_across_strategies_then_denies(make, clock) -> None:

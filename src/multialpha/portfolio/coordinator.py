@@ -65,6 +65,10 @@ class PortfolioCoordinator:
         self._events = EventQueue(on_event)
         self._unknown: frozenset[str] = frozenset()
         self._held_symbols: set[tuple[str, str]] = set()  # (account, symbol) with an exit unconfirmed
+        # (account, symbol) -> when and by which strategy a position in it was last closed: held for
+        # the other strategies of the account through that bar time, whether the exit is confirmed
+        # yet or not (so a replay gives the same answer every time)
+        self._closed_at: dict[tuple[str, str], tuple[datetime, str]] = {}
 
     # -- day ----------------------------------------------------------------------------------
     def roll(self, now: datetime | None = None) -> bool:
@@ -93,7 +97,7 @@ class PortfolioCoordinator:
                 account_stopped=acct.stop_flatten, strategy_stopped=ctl.stop_flatten,
                 symbol_allowed=symbol in lim.symbols,
                 already_open=key in self._reserved or self._ledger.get(strategy, symbol) is not None,
-                held_on_account=self._held_on_account(lim, symbol),
+                held_on_account=self._held_on_account(lim, symbol, at),
                 strategy_count=self._ledger.count(strategy) + self._reserved_count(strategy),
                 strategy_max=lim.max_positions,
                 account_count=self._ledger.count() + len(self._reserved),
@@ -151,6 +155,9 @@ class PortfolioCoordinator:
             self._roll(when)
             self._strategy(strategy)
             trade = self._ledger.close(strategy, symbol, price=px)
+            account = self._limits[strategy].account
+            if account is not None:
+                self._closed_at[(account, symbol)] = (when, strategy)
             self._end_pending_flattens(strategy)
             self._stats.record_exit(strategy, reason)
             pos = trade.position
@@ -303,10 +310,14 @@ class PortfolioCoordinator:
     def _reserved_count(self, strategy: str) -> int:
         return sum(1 for s, _ in self._reserved if s == strategy)
 
-    def _held_on_account(self, lim: StrategyLimits, symbol: str) -> bool:
-        """Another strategy trading the same broker account holds or is entering ``symbol``."""
+    def _held_on_account(self, lim: StrategyLimits, symbol: str, now: datetime) -> bool:
+        """Another strategy trading the same broker account holds or is entering ``symbol``, or
+        closed it in this bar time (``now``)."""
         if lim.account is None:
             return False
+        closed = self._closed_at.get((lim.account, symbol))
+        if closed is not None and closed[0] == now and closed[1] != lim.name:
+            return True
         others = [(s, symbol) for s, other in self._limits.items()
                   if s != lim.name and other.account == lim.account]
         return any(k in self._reserved or self._ledger.get(*k) is not None for k in others)
