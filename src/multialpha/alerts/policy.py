@@ -149,17 +149,24 @@ class AlertPolicy:
         return True
 
     def _due(self, now: float, *, force: bool, out: list[AlertSpec]) -> None:
-        for title, w in list(self._windows.items()):
-            if force or now - w.opened_at >= self.dedup_window_secs:
-                del self._windows[title]
-                if w.repeats:
-                    out.append(messages.repeated(title=title, level=w.level, repeats=w.repeats,
-                                                 window_secs=self.dedup_window_secs, last_message=w.last_message))
-        for key, h in list(self._held.items()):
-            if force or now - h.first_at >= self.per_key_window_secs:
-                del self._held[key]
-                out.append(messages.rate_limited(key=key, level=h.level, suppressed=h.count,
-                                                 window_secs=self.per_key_window_secs, titles=h.titles))
+        # Both dicts are in opening order (an entry is only added when its key is absent, at the
+        # monotonic clock's time): stop at the first one still open, so each call costs only what
+        # it closes (a replay opens thousands of windows within one of them).
+        while self._windows:
+            title, w = next(iter(self._windows.items()))
+            if not force and now - w.opened_at < self.dedup_window_secs:
+                break
+            del self._windows[title]
+            if w.repeats:
+                out.append(messages.repeated(title=title, level=w.level, repeats=w.repeats,
+                                             window_secs=self.dedup_window_secs, last_message=w.last_message))
+        while self._held:
+            key, h = next(iter(self._held.items()))
+            if not force and now - h.first_at < self.per_key_window_secs:
+                break
+            del self._held[key]
+            out.append(messages.rate_limited(key=key, level=h.level, suppressed=h.count,
+                                             window_secs=self.per_key_window_secs, titles=h.titles))
 
     def _deliver(self, specs: list[AlertSpec]) -> None:
         for spec in specs:
