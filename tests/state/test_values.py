@@ -75,6 +75,21 @@ def test_dump_json_then_canonical_and_secret_free() -> None:
         dump_json({"a": object()}, field="x")
 
 
+@pytest.mark.parametrize(("value", "where"), [
+    ({"a": {"b": ["ok", "https://host/p"]}}, r"x\.a\.b\[1\]"),
+    ({"a": [{"webhook_url": "k"}]}, r"x\.a\[0\]\.webhook_url"),
+    ({"a": [1, {"t": datetime(2024, 1, 2, tzinfo=UTC), "u": "https://h/"}]}, r"x\.a\[1\]\.u"),
+])
+def test_dump_json_when_refused_then_names_where_plain_or_not(value: object, where: str) -> None:
+    with pytest.raises(ValueError, match=where):
+        dump_json(value, field="x")
+
+
+def test_dump_json_plain_values_equal_the_full_walk() -> None:
+    value = {"z": [True, None, 3, 2.5, float("inf"), ("t", 1)], "a": {"n": -0.0, "s": "text"}}
+    assert dump_json(value, field="x") == '{"a":{"n":-0.0,"s":"text"},"z":[true,null,3,2.5,null,["t",1]]}'
+
+
 def test_redact_then_urls_and_url_paths_removed() -> None:
     assert redact("failed: https://host/path?x=1 after 3 tries") == "failed: <redacted-url> after 3 tries"
     assert redact("with url: /trading/webhook/abc/def (Caused by X)") == "with url: <redacted> (Caused by X)"

@@ -159,7 +159,11 @@ def redact(text: str | None) -> str | None:
 
 def dump_json(value: object, *, field: str) -> str:
     """Canonical JSON; refuses URLs and secret-named keys, stores NaN/inf as null."""
-    return json.dumps(_clean(value, field), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    try:
+        clean = _clean_plain(value)
+    except _NotPlain:  # other types, or something to refuse: the full walk names where
+        clean = _clean(value, field)
+    return json.dumps(clean, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def load_json(text: str) -> Any:
@@ -172,6 +176,33 @@ def _secret_looking(key: str) -> bool:
     word ("hourly")."""
     parts = "_" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower().replace("-", "_").replace(".", "_") + "_"
     return any(f"_{word}_" in parts for word in _SECRET_KEY_WORDS) or "apikey" in parts
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _clean_plain(value: object) -> Any:
+    """``_clean`` for plain JSON types only (the state's own snapshots: saved on every fill),
+    without building the path of every item; anything else or anything refused raises _NotPlain."""
+    if isinstance(value, str):
+        if _URL.search(value):
+            raise _NotPlain
+        return value
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or _secret_looking(key):
+                raise _NotPlain
+            out[key] = _clean_plain(item)
+        return out
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        return [_clean_plain(item) for item in value]
+    raise _NotPlain
 
 
 def _clean(value: object, where: str) -> Any:
