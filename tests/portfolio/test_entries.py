@@ -122,7 +122,12 @@ def test_can_open_at_the_bar_time_another_strategy_closed_the_symbol_then_denied
     pc.on_opened("ibs", "ES", price=5000.0, quantity=1, when=bar - timedelta(hours=2))
     pc.on_closed("ibs", "ES", price=5001.0, when=bar, reason="stop")
     assert pc.can_open("trend", "ES", bar).reason is DenyReason.SYMBOL_HELD_ON_ACCOUNT
-    assert pc.can_open("trend", "ES", bar + timedelta(hours=1))
+    pc.hold_symbol("ibs", "ES", True)  # the exit's POST not answered yet: the same reason
+    assert pc.can_open("trend", "ES", bar).reason is DenyReason.SYMBOL_HELD_ON_ACCOUNT
+    later = bar + timedelta(hours=1)
+    assert pc.can_open("trend", "ES", later).reason is DenyReason.EXIT_UNCONFIRMED  # still not answered
+    pc.hold_symbol("ibs", "ES", False)
+    assert pc.can_open("trend", "ES", later)
 
 
 def test_can_open_when_account_max_reached_across_strategies_then_denies(make, clock) -> None:

@@ -91,7 +91,7 @@ class PortfolioCoordinator:
             lim = self._strategy(strategy)
             acct, ctl = self._controls[ACCOUNT], self._controls[strategy]
             key = (strategy, symbol)
-            reason = self._orders_unknown_denial(strategy, symbol) or entry_denial(EntryFacts(
+            reason = self._orders_unknown_denial(lim, symbol, at) or entry_denial(EntryFacts(
                 account_state=acct.state, strategy_state=ctl.state,
                 # a daily stop blocks entries for the day, and after it while its flatten is pending
                 account_stopped=acct.stop_flatten, strategy_stopped=ctl.stop_flatten,
@@ -315,17 +315,22 @@ class PortfolioCoordinator:
         closed it in this bar time (``now``)."""
         if lim.account is None:
             return False
-        closed = self._closed_at.get((lim.account, symbol))
-        if closed is not None and closed[0] == now and closed[1] != lim.name:
+        if self._closed_by_other(lim, symbol, now):
             return True
         others = [(s, symbol) for s, other in self._limits.items()
                   if s != lim.name and other.account == lim.account]
         return any(k in self._reserved or self._ledger.get(*k) is not None for k in others)
 
-    def _orders_unknown_denial(self, strategy: str, symbol: str) -> DenyReason | None:
-        if strategy in self._unknown:
+    def _closed_by_other(self, lim: StrategyLimits, symbol: str, now: datetime) -> bool:
+        closed = None if lim.account is None else self._closed_at.get((lim.account, symbol))
+        return closed is not None and closed[0] == now and closed[1] != lim.name
+
+    def _orders_unknown_denial(self, lim: StrategyLimits, symbol: str, now: datetime) -> DenyReason | None:
+        if lim.name in self._unknown:
             return DenyReason.ORDERS_UNKNOWN
-        if (self._limits[strategy].account or strategy, symbol) in self._held_symbols:
+        # An exit closed in this bar time is refused as held on the account whether it is
+        # confirmed yet or not: the reason must not depend on how fast the gateway answered.
+        if (lim.account or lim.name, symbol) in self._held_symbols and not self._closed_by_other(lim, symbol, now):
             return DenyReason.EXIT_UNCONFIRMED
         return None
 
