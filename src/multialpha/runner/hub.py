@@ -44,8 +44,9 @@ from multialpha.strategy.step import InstrumentStep
 
 log = logging.getLogger(__name__)
 # Fold the WAL into the store between bar times once it holds this much (SQLite would do it
-# inside whichever commit crossed 1000 pages, about 4 MiB).
-WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024
+# inside whichever commit crossed 1000 pages, about 4 MiB). A fold copies each page once however
+# often it changed, and fsyncs the store: a replay rewrites the same few pages thousands of times.
+WAL_CHECKPOINT_BYTES = 16 * 1024 * 1024
 CHECKPOINT_EVERY_SECS = 1.0
 
 

@@ -24,8 +24,13 @@ class BarRepo(Repo):
 
     def touch_many(self, latest: Mapping[str, datetime]) -> None:
         """Several symbols in one transaction (one fsync)."""
-        rows = [(check_name(symbol, field="symbol"), utc_text(ts, field=f"{symbol} bar time"))
-                for symbol, ts in latest.items()]
+        texts: dict[datetime, str] = {}  # usually one bar time for every symbol: format it once
+        rows = []
+        for symbol, ts in latest.items():
+            text = texts.get(ts)
+            if text is None:
+                text = texts[ts] = utc_text(ts, field=f"{symbol} bar time")
+            rows.append((check_name(symbol, field="symbol"), text))
         if not rows:
             return
         with self._db.transaction() as conn:
