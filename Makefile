@@ -3,6 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: install test lint typecheck demo bench clean
 
@@ -39,7 +40,12 @@ demo: $(STAMP)
 		--config-dir $(DEMO_DIR)/config
 	$(VENV)/bin/multialpha demo --config config.multi_alpha.yml --workdir $(DEMO_DIR) --from 2024-07-01
 
-bench: $(STAMP)
+# vectorbt is a baseline of the benchmarks only: installed on the first `make bench`, not for tests.
+$(BENCH_STAMP): $(STAMP)
+	$(PIP) install --quiet -e ".[research,dev,bench]"
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(PY) benchmarks/run_all.py
 
 clean:
