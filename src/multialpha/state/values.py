@@ -159,11 +159,7 @@ def redact(text: str | None) -> str | None:
 
 def dump_json(value: object, *, field: str) -> str:
     """Canonical JSON; refuses URLs and secret-named keys, stores NaN/inf as null."""
-    try:
-        clean = _clean_plain(value)
-    except _NotPlain:  # other types, or something to refuse: the full walk names where
-        clean = _clean(value, field)
-    return json.dumps(clean, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return json.dumps(_clean(value, field), sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def load_json(text: str) -> Any:
@@ -178,59 +174,45 @@ def _secret_looking(key: str) -> bool:
     return any(f"_{word}_" in parts for word in _SECRET_KEY_WORDS) or "apikey" in parts
 
 
-class _NotPlain(Exception):
-    pass
+# Where a value sits, for error messages only: the field name, or (parent, key or index). Built as
+# nested pairs and spelled out only when something is refused (states are saved on every fill).
+_Where = str | tuple[Any, str | int]
 
 
-def _clean_plain(value: object) -> Any:
-    """``_clean`` for plain JSON types only (the state's own snapshots: saved on every fill),
-    without building the path of every item; anything else or anything refused raises _NotPlain."""
-    if isinstance(value, str):
-        if _URL.search(value):
-            raise _NotPlain
-        return value
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str) or _secret_looking(key):
-                raise _NotPlain
-            out[key] = _clean_plain(item)
-        return out
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, list | tuple):
-        return [_clean_plain(item) for item in value]
-    raise _NotPlain
+def _spell(where: _Where) -> str:
+    parts: list[str] = []
+    while isinstance(where, tuple):
+        where, key = where
+        parts.append(f".{key}" if isinstance(key, str) else f"[{key}]")
+    return where + "".join(reversed(parts))
 
 
-def _clean(value: object, where: str) -> Any:
+def _clean(value: object, where: _Where) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, str):
         if _URL.search(value):
-            raise ValueError(f"{where}: refusing to store a URL in the state store (secrets stay in the env)")
+            raise ValueError(f"{_spell(where)}: refusing to store a URL in the state store (secrets stay in the env)")
         return value
-    if isinstance(value, Decimal):
-        return str(value) if value.is_finite() else None
-    if isinstance(value, datetime):
-        return utc_text(value, field=where)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):  # dict first: the ABC check is the slow one
         out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise TypeError(f"{where}: JSON keys must be strings, got {key!r}")
+                raise TypeError(f"{_spell(where)}: JSON keys must be strings, got {key!r}")
             if _secret_looking(key):
-                raise ValueError(f"{where}.{key}: refusing to store a secret-looking key in the state store")
-            out[key] = _clean(item, f"{where}.{key}")
+                raise ValueError(f"{_spell((where, key))}: refusing to store a secret-looking key in the state store")
+            out[key] = _clean(item, (where, key))
         return out
     if isinstance(value, list | tuple):
-        return [_clean(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return [_clean(item, (where, i)) for i, item in enumerate(value)]
+    if isinstance(value, Decimal):
+        return str(value) if value.is_finite() else None
+    if isinstance(value, datetime):
+        return utc_text(value, field=_spell(where))
+    if isinstance(value, date):
+        return value.isoformat()
     item = getattr(value, "item", None)  # numpy scalars, without importing numpy
     if callable(item):
         try:
@@ -239,4 +221,4 @@ def _clean(value: object, where: str) -> Any:
             scalar = value
         if scalar is not value:
             return _clean(scalar, where)
-    raise TypeError(f"{where}: cannot store {type(value).__name__} as JSON")
+    raise TypeError(f"{_spell(where)}: cannot store {type(value).__name__} as JSON")
