@@ -34,13 +34,13 @@ class StepAdapter(bt.Strategy):
         group = self.current()
         if group is not None:
             for i, (step, data) in enumerate(self.feeds):
-                arrival_ns = time.perf_counter_ns()
                 n = len(data)
                 if n == 0 or n == self._seen[i]:
                     continue  # no new bar for this symbol at this bar time
                 self._seen[i] = n
                 bar = group.bars[step.symbol]
                 step.on_bar(BarEvent(group.close_time, group.trading_day, group.close_minute, bar.open,
-                                     bar.high, bar.low, bar.close, bar.volume, group.historical, arrival_ns))
+                                     bar.high, bar.low, bar.close, bar.volume, group.historical,
+                                     time.perf_counter_ns()))
         if self.done is not None:
             self.done()
