@@ -114,15 +114,6 @@ def _snippet(response: requests.Response) -> str:
     return re.sub(r"\s+", " ", text[:BODY_SNIPPET_CHARS]).strip()
 
 
-_HEADERS = {
-    "Content-Type": "application/json",
-    "User-Agent": USER_AGENT,
-    # A fresh connection per order: a pooled connection the server already closed fails
-    # mid-send, and that failure cannot be told from a lost reply.
-    "Connection": "close",
-}
-
-
 class TradersPostClient:
     """Synchronous webhook sender; ``deliver`` never raises for an HTTP or network outcome."""
 
@@ -149,9 +140,12 @@ class TradersPostClient:
         self._sleep = sleep
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
-        # Proxies, CA bundle and client certificate per URL, read once: requests would scan the
-        # whole environment on every request, and it does not change while the daemon runs.
-        self._settings: dict[str, dict[str, Any]] = {}
+        # requests reads the proxy and CA-bundle environment on every request (a scan of the whole
+        # environment, about 1 ms); it does not change while the daemon runs: read once per URL.
+        self._env_reader: requests.Session | None = None
+        self._env: dict[str, dict[str, Any]] = {}
+        if self._owns_session:
+            self._env_reader, self._session.trust_env = requests.Session(), False
         # urllib3 must not repeat a POST behind our back; only this class decides retries.
         adapter = HTTPAdapter(max_retries=Retry(total=0, read=False, redirect=False, raise_on_status=False))
         self._session.mount("http://", adapter)
@@ -160,14 +154,18 @@ class TradersPostClient:
     def close(self) -> None:
         if self._owns_session:
             self._session.close()
+        if self._env_reader is not None:
+            self._env_reader.close()
 
-    def _send_settings(self, url: str) -> dict[str, Any]:
-        """What ``Session.request`` would pass to the adapter for ``url``: the session's (and, if it
-        trusts the environment, the environment's) proxies, CA bundle and client certificate."""
-        settings = self._settings.get(url)
+    def _environment(self, url: str) -> dict[str, Any]:
+        """Proxies, CA bundle and client certificate for ``url`` from the environment, as requests
+        would read them on each request."""
+        if self._env_reader is None:
+            return {}
+        settings = self._env.get(url)
         if settings is None:
-            found = self._session.merge_environment_settings(url, {}, None, None, None)
-            settings = self._settings[url] = {k: found[k] for k in ("proxies", "verify", "cert")}
+            found = self._env_reader.merge_environment_settings(url, {}, None, None, None)
+            settings = self._env[url] = {k: found[k] for k in ("proxies", "verify", "cert")}
         return settings
 
     def __enter__(self) -> TradersPostClient:
@@ -216,14 +214,20 @@ class TradersPostClient:
 
     def _attempt(self, url: str, body: bytes) -> _Attempt:
         try:
-            # The prepared request goes straight to the session's adapter: no cookies, auth, hooks
-            # or redirects apply to a webhook POST, and that layer cost as much interpreter time
-            # per order as the rest of the POST. The reply is read here, as Session.send would.
-            request = requests.PreparedRequest()
-            request.prepare(method="POST", url=url, headers=_HEADERS, data=body)
-            response = self._session.get_adapter(url).send(
-                request, timeout=(self.connect_timeout_secs, self.timeout_secs), **self._send_settings(url))
-            response.content  # noqa: B018 (reads the body: its errors belong to this attempt)
+            response = self._session.post(
+                url,
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": USER_AGENT,
+                    # A fresh connection per order: a pooled connection the server already
+                    # closed fails mid-send, and that failure cannot be told from a lost reply.
+                    "Connection": "close",
+                },
+                timeout=(self.connect_timeout_secs, self.timeout_secs),
+                allow_redirects=False,
+                **self._environment(url),
+            )
         except requests.exceptions.ConnectTimeout:
             return _Attempt(_Kind.NOT_SENT, None, "connect timeout")
         except requests.exceptions.ReadTimeout:
