@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +38,20 @@ def test_sink_when_body_not_json_then_recorded_raw(make_sink: MakeSink) -> None:
     requests.post(f"{sink.url}/raw?token=abc", data=b"hello", timeout=5)
     assert sink.received[0]["body"] == {"raw": "hello"}
     assert sink.received[0]["path"] == "/raw"  # the query string is not recorded
+
+
+def test_sink_when_sender_goes_away_mid_body_then_recorded_unanswered_and_plan_kept(make_sink: MakeSink) -> None:
+    # A sender killed while writing its request: the gateway got no order it could act on.
+    sink = make_sink(Reply(500))
+    host, port = sink.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(b"POST /cut HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{\"action\": \"bu")
+        conn.shutdown(socket.SHUT_WR)
+        assert conn.recv(1024) == b""  # no reply
+    assert sink.wait_for(1, timeout_secs=5)
+    assert [(r["path"], r["status"]) for r in sink.received] == [("/cut", None)]
+    assert requests.post(sink.url, json={"n": 1}, timeout=5).status_code == 500  # the plan is untouched
 
 
 def test_sink_when_plan_rejects_then_reply_scripted_and_status_recorded(make_sink: MakeSink) -> None:

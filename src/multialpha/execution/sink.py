@@ -77,6 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
         sink = self.server.sink
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
+        if len(raw) < length:  # the sender went away mid-request: no order a gateway could act on
+            sink._record(urlsplit(self.path).path, raw, None)
+            self.close_connection = True
+            return
         reply = sink.plan.next_reply()
         record = sink._record(urlsplit(self.path).path, raw, None if reply.drop else reply.status)
         if reply.delay_secs > 0:
