@@ -26,8 +26,22 @@ from multialpha.calendar import day_number, from_day_number, next_trade_date, pr
 from multialpha.features import BarArrays, trading_day_ids
 
 
+class _TradeDates:
+    """The first and last trade date of a period held as ``calendar`` (CME day numbers)."""
+
+    calendar: np.ndarray
+
+    @property
+    def first_day(self) -> date:
+        return from_day_number(int(self.calendar[0]))
+
+    @property
+    def last_day(self) -> date:
+        return from_day_number(int(self.calendar[-1]))
+
+
 @dataclass(frozen=True)
-class SearchSet:
+class SearchSet(_TradeDates):
     """Candidate trades of the search period, sorted by entry, with their features and days."""
 
     symbol: str
@@ -44,14 +58,6 @@ class SearchSet:
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
-
-    @property
-    def first_day(self) -> date:
-        return from_day_number(int(self.calendar[0]))
-
-    @property
-    def last_day(self) -> date:
-        return from_day_number(int(self.calendar[-1]))
 
     def columns(self, names: tuple[str, ...] | list[str]) -> np.ndarray:
         """Column indices of ``names`` in ``X``."""
@@ -94,20 +100,12 @@ def search_set(cand: Candidates, bars: BarArrays, periods: Periods, *, context: 
 
 
 @dataclass(frozen=True)
-class HoldoutBars:
+class HoldoutBars(_TradeDates):
     """The bars a hold-out run steps over: history for warm-up, then the hold-out itself."""
 
     bars: BarArrays  # up to the hold-out end
     first_bar: int  # index of the first bar whose trade date is on or after the hold-out start
     calendar: np.ndarray  # day numbers of the hold-out's trade dates
-
-    @property
-    def first_day(self) -> date:
-        return from_day_number(int(self.calendar[0]))
-
-    @property
-    def last_day(self) -> date:
-        return from_day_number(int(self.calendar[-1]))
 
 
 def holdout_bars(bars: BarArrays, periods: Periods, *, context: str) -> HoldoutBars:
