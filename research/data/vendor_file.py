@@ -7,14 +7,13 @@ header as line 1. Parquet keeps its column types; rows count from 0.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from multialpha.feeds.replay_files import BarFileError
+from multialpha.feeds.replay_files import BarFileError, read_csv_refusing
 
 FORMATS = (".csv", ".parquet")
 # The name pandas gives an unnamed index when it writes parquet.
@@ -68,17 +67,7 @@ def read_vendor_file(path: str | Path) -> VendorTable:
 
 
 def _read_csv(file: Path) -> VendorTable:
-    try:
-        frame = pd.read_csv(file, header=None, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise BarFileError(file, "empty file (no header, no rows)") from None
-    except pd.errors.ParserError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        raise BarFileError(file, f"not valid CSV: {str(exc).strip()}",
-                           line=int(found.group(1)) if found else None) from None
-    except UnicodeDecodeError as exc:
-        raise BarFileError(file, f"not UTF-8 text: {exc}") from None
+    frame = read_csv_refusing(file, empty="no header, no rows", header=None, dtype=str)
     header = tuple(str(v).strip() for v in frame.iloc[0])
     body = frame.iloc[1:].reset_index(drop=True)
     blank = (body == "").all(axis=1).to_numpy()

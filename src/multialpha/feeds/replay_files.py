@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -145,19 +145,24 @@ def _parse_ts_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return ts_ns, ok, aware
 
 
-def _read_frame(file: Path, numeric: bool) -> pd.DataFrame:
-    dtype: dict[str, type] = {c: np.float64 for c in VALUE_COLUMNS} if numeric else {}
+def read_csv_refusing(file: Path, *, empty: str, **options: Any) -> pd.DataFrame:
+    """``pandas.read_csv`` (UTF-8, blank lines kept, nothing read as NaN) with its failures as one
+    BarFileError naming the file and, where pandas says it, the line; ``empty`` words an empty file."""
     try:
-        return pd.read_csv(file, dtype={"ts": str, **dtype}, keep_default_na=False,
-                           skip_blank_lines=False, encoding="utf-8-sig")
+        return pd.read_csv(file, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig", **options)
     except pd.errors.EmptyDataError:
-        raise BarFileError(file, "empty file (no header, no bars)") from None
+        raise BarFileError(file, f"empty file ({empty})") from None
     except pd.errors.ParserError as exc:
         line = re.search(r"line (\d+)", str(exc))
         raise BarFileError(file, f"not valid CSV: {str(exc).strip()}",
                            line=int(line.group(1)) if line else None) from None
     except UnicodeDecodeError as exc:
         raise BarFileError(file, f"not UTF-8 text: {exc}") from None
+
+
+def _read_frame(file: Path, numeric: bool) -> pd.DataFrame:
+    dtype: dict[str, type] = {c: np.float64 for c in VALUE_COLUMNS} if numeric else {}
+    return read_csv_refusing(file, empty="no header, no bars", dtype={"ts": str, **dtype})
 
 
 def _read_csv(file: Path) -> _Table:
